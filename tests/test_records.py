@@ -1,0 +1,27 @@
+import pytest
+
+from xproj_lib.records import ResultRecord, config_hash, read_records, records_frame, write_record
+
+
+def test_round_trip_and_frame(tmp_path):
+    rec = ResultRecord.for_config("masakhaner2", "hau", "heuristic", {"aligner": "eflomal", "d": 1},
+                                  metrics={"f1": 0.5, "per_type": {}}, timings={"project": 1.5}, seed=1)
+    path = write_record(rec, tmp_path)
+    assert path.name == f"heuristic-{config_hash({'d': 1, 'aligner': 'eflomal'})}.jsonl"
+    back = read_records(tmp_path)
+    assert back == [rec]
+    frame = records_frame(back)
+    assert frame.loc[0, "f1"] == 0.5 and frame.loc[0, "time_project"] == 1.5
+
+
+def test_config_hash_depends_on_content_only():
+    assert config_hash({"a": 1, "b": 2}) == config_hash({"b": 2, "a": 1})
+    assert config_hash({"a": 1}) != config_hash({"a": 2})
+
+
+def test_malformed_record_names_file_and_line(tmp_path):
+    bad = tmp_path / "x" / "y.jsonl"
+    bad.parent.mkdir()
+    bad.write_text('{"dataset": "d"}\n')
+    with pytest.raises(ValueError, match=r"y\.jsonl:1"):
+        read_records(tmp_path)

@@ -1,0 +1,51 @@
+"""Content-keyed on-disk cache for models, translations, alignments and other artefacts.
+
+Location: ``$XPROJ_CACHE_DIR`` (default ``~/.cache/xproj``). Keys are SHA-256 hashes of a
+canonical JSON rendering of everything that determines the artefact. Writes are atomic.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def cache_dir(*parts: str) -> Path:
+    """Return (and create) a folder inside the xproj cache."""
+    root = Path(os.environ.get("XPROJ_CACHE_DIR", Path.home() / ".cache" / "xproj"))
+    path = root.joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def content_key(obj: Any) -> str:
+    """A stable hex digest of a JSON-serialisable object."""
+    blob = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cached_json(namespace: str, key_obj: Any, compute: Callable[[], Any]) -> Any:
+    """Return the cached JSON value for ``key_obj`` in ``namespace``, computing and storing it on a miss."""
+    path = cache_dir(namespace) / f"{content_key(key_obj)}.json"
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    value = compute()
+    atomic_write_text(path, json.dumps(value, ensure_ascii=False))
+    return value

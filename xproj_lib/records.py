@@ -1,0 +1,97 @@
+"""Result records: one schema for every (dataset, language, method) cell, stored as JSON lines.
+
+Each cell is written atomically to ``results/records/<dataset>/<language>/<method>-<config_hash>.jsonl``
+(one line per record), so parallel workers never share a file and a killed run leaves no partial record.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.metadata
+import platform
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from .cache import atomic_write_text, content_key
+
+TRACKED_PACKAGES = ("xproj", "torch", "transformers", "seqeval", "numpy", "pulp", "simalign", "eflomal", "sklearn-crfsuite")
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that determine a result (missing ones are reported as 'absent')."""
+    versions = {"python": platform.python_version()}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    """Short stable hash of a configuration (what decides whether a cell must be rerun)."""
+    return content_key(config)[:12]
+
+
+class ResultRecord(BaseModel):
+    """The outcome of one study cell."""
+
+    dataset: str
+    language: str
+    method: str
+    config: dict[str, Any]
+    config_hash: str
+    status: Literal["ok", "failed"] = "ok"
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    timings: dict[str, float] = Field(default_factory=dict)
+    versions: dict[str, str] = Field(default_factory=package_versions)
+    seed: int | None = None
+    error: str | None = None
+    notes: str = ""
+    created: str = Field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+
+    @classmethod
+    def for_config(cls, dataset: str, language: str, method: str, config: dict[str, Any], **fields: Any) -> "ResultRecord":
+        """Build a record whose hash is computed from ``config``."""
+        return cls(dataset=dataset, language=language, method=method, config=config,
+                   config_hash=config_hash(config), **fields)
+
+    def path(self, root: Path) -> Path:
+        """Where this record lives below the records root."""
+        return root / self.dataset / self.language / f"{self.method}-{self.config_hash}.jsonl"
+
+
+def write_record(record: ResultRecord, root: Path) -> Path:
+    """Write one record atomically; returns its path."""
+    path = record.path(root)
+    atomic_write_text(path, record.model_dump_json() + "\n")
+    return path
+
+
+def read_records(root: Path) -> list[ResultRecord]:
+    """Read every record below ``root``; a malformed line raises naming its file and line."""
+    records: list[ResultRecord] = []
+    for path in sorted(Path(root).rglob("*.jsonl")):
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(ResultRecord.model_validate_json(line))
+            except ValueError as exc:
+                raise ValueError(f"{path}:{lineno}: not a valid result record: {exc}") from exc
+    return records
+
+
+def records_frame(records: list[ResultRecord]) -> pd.DataFrame:
+    """Flatten records into a table: one row per record, overall metrics and timings as columns."""
+    rows = []
+    for r in records:
+        row = {"dataset": r.dataset, "lang": r.language, "method": r.method, "status": r.status,
+               "seed": r.seed, "config_hash": r.config_hash, "created": r.created, "error": r.error}
+        row.update({k: v for k, v in r.metrics.items() if isinstance(v, (int, float))})
+        row.update({f"time_{k}": v for k, v in r.timings.items()})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
