@@ -13,6 +13,27 @@ def _data_check(args: argparse.Namespace) -> int:
     return check_main(args.data_dir)
 
 
+def _study_run(args: argparse.Namespace) -> int:
+    from .study import expand_cells, run_study, summarize
+
+    cells = expand_cells(args.profile, datasets=args.datasets, languages=args.languages, methods=args.methods,
+                         params_dir=args.params_dir)
+    if not cells:
+        print("no cells match the selection", file=sys.stderr)
+        return 2
+    results = run_study(cells, args.results_dir, workers=args.workers, force=args.force, executor=args.executor,
+                        cluster=args.cluster, params_dir=args.params_dir)
+    print(summarize(results))
+    return 1 if any(r.status == "failed" for r in results) else 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .study import build_report
+
+    print("report:", build_report(args.results_dir, params_dir=args.params_dir))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="xproj", description=__doc__)
@@ -23,6 +44,26 @@ def build_parser() -> argparse.ArgumentParser:
     check = data.add_parser("check", help="read every dataset, print counts and repairs, compare with the manifest")
     check.add_argument("--data-dir", type=Path, default=None, help="dataset root (default: $XPROJ_DATA_DIR)")
     check.set_defaults(func=_data_check)
+
+    study = commands.add_parser("study", help="the study runner").add_subparsers(dest="study_command", required=True)
+    run = study.add_parser("run", help="run every cell of a profile that has no result for its configuration yet")
+    run.add_argument("--profile", default="offline", help="params/profiles/<name>.yaml (default: offline)")
+    run.add_argument("--datasets", nargs="+", help="restrict to these datasets")
+    run.add_argument("--languages", nargs="+", help="restrict to (or add) these languages (ISO 639-3 or dataset codes)")
+    run.add_argument("--methods", nargs="+", help="restrict to these methods")
+    run.add_argument("--workers", type=int, default=1, help="parallel cells (one torch thread each)")
+    run.add_argument("--force", action="store_true", help="rerun cells that already have a result")
+    run.add_argument("--executor", choices=["pool", "submitit"], default="pool",
+                     help="local process pool, or submitit (SLURM on a cluster)")
+    run.add_argument("--cluster", default=None, help="submitit cluster: slurm, local or debug (default: auto)")
+    run.add_argument("--results-dir", type=Path, default=Path("results"))
+    run.add_argument("--params-dir", type=Path, default=None, help="parameter folder (default: params/)")
+    run.set_defaults(func=_study_run)
+
+    report = commands.add_parser("report", help="execute the report notebook: tables, figures, results/index.html")
+    report.add_argument("--results-dir", type=Path, default=Path("results"))
+    report.add_argument("--params-dir", type=Path, default=None)
+    report.set_defaults(func=_report)
     return parser
 
 
@@ -31,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("papermill", "traitlets"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return int(args.func(args) or 0)
 
 

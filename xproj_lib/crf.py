@@ -21,6 +21,7 @@ import numpy as np
 import sklearn_crfsuite
 
 from .cache import atomic_write_text, cache_dir, content_key
+from .tags import repair_iob2
 from .types import Sentence
 
 log = logging.getLogger(__name__)
@@ -112,12 +113,21 @@ class CRFTagger:
                 f"{meta_path}: features_version {meta.get('features_version')} != {FEATURES_VERSION}; retrain the model"
             )
         self.labels: list[str] = list(meta["labels"])
+        self.repaired_tags = 0  # orphan I- tags fixed in predictions so far
         self._crf = sklearn_crfsuite.CRF(model_filename=str(self.model_dir / MODEL_FILE))
 
     def predict(self, batch: Sequence[Sequence[str]]) -> list[list[str]]:
-        """IOB2 tags per word (Viterbi)."""
+        """IOB2 tags per word: the Viterbi path, with any orphan ``I-X`` turned into ``B-X`` (counted)."""
         tagger = self._crf.tagger_
-        return [list(tagger.tag(sentence_features(words))) if words else [] for words in batch]
+        out, repairs = [], 0
+        for words in batch:
+            tags, fixed = repair_iob2(tagger.tag(sentence_features(words)) if words else [])
+            out.append(tags)
+            repairs += fixed
+        if repairs:
+            self.repaired_tags += repairs
+            log.info("CRF: %d orphan I- tags in the Viterbi output turned into B- tags", repairs)
+        return out
 
     def predict_proba(self, batch: Sequence[Sequence[str]]) -> list[np.ndarray]:
         """Per-word marginal label probabilities (n_words × n_labels, columns as :attr:`labels`)."""

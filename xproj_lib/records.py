@@ -89,6 +89,7 @@ def records_frame(records: list[ResultRecord]) -> pd.DataFrame:
     rows = []
     for r in records:
         row = {"dataset": r.dataset, "lang": r.language, "method": r.method, "status": r.status,
+               "profile": r.config.get("profile"), "pipeline": r.config.get("pipeline"),
                "seed": r.seed, "config_hash": r.config_hash, "created": r.created, "error": r.error}
         row.update({k: v for k, v in r.metrics.items() if isinstance(v, (int, float))})
         row.update({f"time_{k}": v for k, v in r.timings.items()})

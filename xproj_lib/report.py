@@ -1,0 +1,240 @@
+"""The study report: F1 tables (CSV, Markdown, LaTeX) and figures across typologically distant languages.
+
+Everything is computed from the result records under ``results/records``; nothing is typed in by hand.
+The paper's numbers come from its published CSVs (``xproj_lib.paper``) and are shown beside ours only as
+labelled context: the protocol or models differ unless a method file names the same ``paper_variant``.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from scipy.stats import spearmanr  # noqa: E402
+
+from .languages import all_languages  # noqa: E402
+from .records import read_records, records_frame  # noqa: E402
+from .study import load_method, params_root  # noqa: E402
+from .typology import KINDS as DISTANCE_KINDS  # noqa: E402
+from .typology import table_path  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+
+def load_study(results_dir: Path, params_dir: Path | None = None) -> pd.DataFrame:
+    """One row per (dataset, language, method): F1 mean/std over seeds, method kind, family and URIEL distances."""
+    frame = records_frame(read_records(results_dir / "records"))
+    if frame.empty:
+        return frame
+    ok = frame[frame["status"] == "ok"]
+    agg = (ok.groupby(["dataset", "lang", "method"])
+           .agg(f1=("f1", "mean"), f1_std=("f1", "std"), n_seeds=("f1", "size"),
+                precision=("precision", "mean"), recall=("recall", "mean"),
+                pipeline=("pipeline", "first"), profile=("profile", "first"))
+           .reset_index())
+    methods = {m: load_method(m, params_dir) for m in agg["method"].unique()}
+    agg["kind"] = agg["method"].map(lambda m: methods[m].get("kind", "projection"))
+    agg["label"] = agg["method"].map(lambda m: methods[m].get("label", m))
+    agg["paper_variant"] = agg["method"].map(lambda m: methods[m].get("paper_variant"))
+    langs = all_languages(params_root(params_dir))
+    by_code = {(ds, code): lang for lang in langs.values() for ds, code in lang.datasets.items()}
+    meta = agg.apply(lambda r: by_code.get((r["dataset"], r["lang"])), axis=1)
+    agg["iso"] = [m.iso639_3 if m else None for m in meta]
+    agg["family"] = [m.family if m else None for m in meta]
+    agg["name"] = [m.name if m else r for m, r in zip(meta, agg["lang"])]
+    dist = pd.read_csv(table_path(params_dir)).set_index("iso639_3")
+    for kind in DISTANCE_KINDS:
+        agg[kind] = agg["iso"].map(dist[kind]) if kind in dist else np.nan
+    return agg
+
+
+def f1_table(study: pd.DataFrame, dataset: str, paper: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Language × method F1 for one dataset, the best projection's gain over model transfer, and paper columns."""
+    sub = study[study["dataset"] == dataset]
+    table = sub.pivot_table(index="lang", columns="method", values="f1")
+    kinds = sub.drop_duplicates("method").set_index("method")["kind"]
+    projection = [m for m in table.columns if kinds[m] == "projection"]
+    transfer = [m for m in table.columns if kinds[m] == "model_transfer"]
+    if projection and transfer:
+        table["best_projection"] = table[projection].idxmax(axis=1)
+        table["gain_over_model_transfer"] = table[projection].max(axis=1) - table[transfer[0]]
+    if paper is not None and not paper.empty:
+        variants = sorted(v for v in sub["paper_variant"].dropna().unique())
+        wide = paper.pivot_table(index="lang", columns="variant", values="f1")
+        for v in variants:
+            if v in wide:
+                table[f"paper:{v}"] = wide[v].reindex(table.index)
+    return table.round(4)
+
+
+def write_table(table: pd.DataFrame, stem: Path, caption: str) -> list[Path]:
+    """Write a table as CSV, Markdown and LaTeX (same stem)."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = [stem.with_suffix(".csv"), stem.with_suffix(".md"), stem.with_suffix(".tex")]
+    table.to_csv(paths[0])
+    paths[1].write_text(f"{caption}\n\n{table.to_markdown(floatfmt='.3f')}\n", encoding="utf-8")
+    paths[2].write_text(table.to_latex(float_format="%.3f", caption=caption, na_rep="--"), encoding="utf-8")
+    return paths
+
+
+def _save(fig: plt.Figure, stem: Path, caption: str) -> list[Path]:
+    fig.text(0.01, 0.005, caption, fontsize=7, ha="left", va="bottom", wrap=True)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    for p in paths:
+        fig.savefig(p, dpi=150)
+    plt.close(fig)
+    return paths
+
+
+def plot_f1_by_distance(study: pd.DataFrame, dataset: str, stem: Path, caption: str,
+                        distance: str = "syntactic") -> list[Path]:
+    """F1 of each method per language, languages ordered by URIEL distance from English."""
+    sub = study[study["dataset"] == dataset].sort_values(distance)
+    order = sub.drop_duplicates("lang")[["lang", distance]]
+    fig, ax = plt.subplots(figsize=(max(6, 0.55 * len(order) + 3), 4.2))
+    x = np.arange(len(order))
+    for method, grp in sub.groupby("method"):
+        grp = grp.set_index("lang").reindex(order["lang"])
+        ax.errorbar(x, grp["f1"], yerr=grp["f1_std"].fillna(0), marker="o", capsize=2, label=grp["label"].dropna().iloc[0])
+    ax.set_xticks(x, [f"{lang}\n{d:.2f}" if pd.notna(d) else lang for lang, d in zip(order["lang"], order[distance])],
+                  fontsize=8)
+    ax.set_xlabel(f"language (URIEL {distance} distance from English, increasing)")
+    ax.set_ylabel("F1 (seqeval micro, 0-1)")
+    ax.set_ylim(0, 1)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=7, ncol=2, loc="upper right")
+    ax.set_title(f"{dataset}: F1 by method and language")
+    return _save(fig, stem, caption)
+
+
+def plot_gain_vs_distance(study: pd.DataFrame, dataset: str, stem: Path, caption: str) -> list[Path]:
+    """Gain of the best projection method over model transfer against each URIEL distance, with Spearman's rho."""
+    table = f1_table(study, dataset)
+    if "gain_over_model_transfer" not in table:
+        return []
+    dist = study[study["dataset"] == dataset].drop_duplicates("lang").set_index("lang")
+    fig, axes = plt.subplots(2, 3, figsize=(11, 6.5), sharey=True)
+    for ax, kind in zip(axes.flat, DISTANCE_KINDS):
+        x, y = dist[kind].reindex(table.index), table["gain_over_model_transfer"]
+        ok = x.notna() & y.notna()
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.scatter(x[ok], y[ok])
+        for lang in table.index[ok]:
+            ax.annotate(lang, (x[lang], y[lang]), fontsize=7, xytext=(2, 2), textcoords="offset points")
+        rho, p = spearmanr(x[ok], y[ok]) if ok.sum() >= 3 else (np.nan, np.nan)
+        ax.set_title(f"{kind}: Spearman rho={rho:.2f} (p={p:.2f}, n={int(ok.sum())})", fontsize=9)
+        ax.set_xlabel(f"URIEL {kind} distance from English (0-1)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("F1 gain, best projection - model transfer")
+    return _save(fig, stem, caption)
+
+
+def plot_heatmap(study: pd.DataFrame, dataset: str, stem: Path, caption: str) -> list[Path]:
+    """Language × method F1 heat map, languages grouped by family."""
+    sub = study[study["dataset"] == dataset]
+    table = sub.pivot_table(index="lang", columns="method", values="f1")
+    fam = sub.drop_duplicates("lang").set_index("lang")["family"].fillna("?")
+    order = sorted(table.index, key=lambda lang: (fam[lang], lang))
+    table = table.loc[order]
+    fig, ax = plt.subplots(figsize=(1.1 * table.shape[1] + 3, 0.35 * table.shape[0] + 2))
+    im = ax.imshow(table.values, vmin=0, vmax=1, cmap="viridis", aspect="auto")
+    ax.set_xticks(range(table.shape[1]), table.columns, rotation=35, ha="right", fontsize=8)
+    ax.set_yticks(range(table.shape[0]), [f"{lang} ({fam[lang]})" for lang in table.index], fontsize=8)
+    for (i, j), v in np.ndenumerate(table.values):
+        if not np.isnan(v):
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white" if v < 0.6 else "black")
+    fig.colorbar(im, ax=ax, label="F1 (0-1)")
+    ax.set_title(f"{dataset}: F1, languages grouped by family")
+    return _save(fig, stem, caption)
+
+
+PROTOCOLS = {
+    "intrinsic": "Protocol: gold English entities projected onto the gold target sentences (the paper's Europarl "
+                 "protocol); seqeval micro F1 on all classes.",
+    "transfer": "Protocol: English source NER on human parallel text (MAFAND-MT), projection onto the target side, "
+                "target tagger trained on the projection, seqeval micro F1 on the MasakhaNER2 test split with DATE "
+                "ignored. The paper's numbers use another protocol (translate-test with NLLB + XLM-R-large).",
+    "translate_test": "Protocol: the paper's translate-test (target test sentence -> NLLB -> English NER -> "
+                      "projection back); seqeval micro F1.",
+}
+
+
+def _caption(study: pd.DataFrame, dataset: str, what: str) -> str:
+    sub = study[study["dataset"] == dataset]
+    protocols = " ".join(PROTOCOLS.get(p, p) for p in sorted(sub["pipeline"].dropna().unique()))
+    profiles = ", ".join(sorted(sub["profile"].dropna().unique()))
+    return f"{what} - {dataset}, profile(s) {profiles}. {protocols}"
+
+
+def intrinsic_table(study: pd.DataFrame, paper: pd.DataFrame, params_dir: Path | None = None) -> pd.DataFrame:
+    """The Europarl table: one row per target language × aligner × projection method, with the paper's F1.
+
+    ``paper_f1`` is the paper's run of the same method (``paper_variant``); ``paper_<method>_simalign`` and
+    ``paper_<method>_awesome`` give the paper's same projection method on mBERT with either aligner.
+    """
+    sub = study[study["pipeline"] == "intrinsic"].copy()
+    methods = {m: load_method(m, params_dir) for m in sub["method"].unique()}
+    sub["aligner"] = sub["method"].map(lambda m: methods[m].get("aligner"))
+    sub["projection"] = sub["method"].map(lambda m: _projection_name(methods[m].get("projection", {})))
+    paper_f1 = paper.set_index(["lang", "variant"])["f1"]
+    sub["paper_f1"] = [paper_f1.get((lang, v), np.nan) if isinstance(v, str) else np.nan
+                       for lang, v in zip(sub["lang"], sub["paper_variant"])]
+    for aligner in ("simalign", "awesome"):
+        sub[f"paper_mbert_{aligner}_f1"] = [
+            paper_f1.get((lang, PAPER_PROJECTIONS[p].format(aligner=aligner)), np.nan) if p in PAPER_PROJECTIONS
+            else np.nan for lang, p in zip(sub["lang"], sub["projection"])]
+    sub["paper_model_transfer_f1"] = sub["lang"].map(lambda lang: paper_f1.get((lang, "mt"), np.nan))
+    cols = ["lang", "aligner", "projection", "method", "f1", "precision", "recall", "paper_variant", "paper_f1",
+            "paper_mbert_simalign_f1", "paper_mbert_awesome_f1", "paper_model_transfer_f1"]
+    return (sub[cols].rename(columns={"method": "xproj_method"}).rename(columns={"projection": "method"})
+            .sort_values(["lang", "aligner", "method"]).reset_index(drop=True).round(4))
+
+
+# xproj projection method -> the paper's variant of the same method ({aligner} = simalign or awesome)
+PAPER_PROJECTIONS = {"heuristic": "align_src_{aligner}", "ngram-greedy": "cand_{aligner}_dummy"}
+
+
+def _projection_name(cfg: dict) -> str:
+    if cfg.get("name") == "candidates":
+        return f"{cfg.get('candidates', 'ngram')}-{cfg.get('matcher', 'greedy')}"
+    return cfg.get("name", "none")
+
+
+def write_report(results_dir: Path, params_dir: Path | None = None) -> dict[str, list[Path]]:
+    """Write every table and figure of the study under ``results/tables`` and ``results/figures``."""
+    from .paper import paper_results
+
+    study = load_study(results_dir, params_dir)
+    out: dict[str, list[Path]] = {}
+    if study.empty:
+        log.warning("no result records under %s", results_dir / "records")
+        return out
+    tables, figures = results_dir / "tables", results_dir / "figures"
+    for dataset in sorted(study["dataset"].unique()):
+        try:
+            paper = paper_results(dataset)
+        except KeyError:
+            paper = pd.DataFrame(columns=["lang", "variant", "f1"])
+        out[f"{dataset}: F1 table"] = write_table(
+            f1_table(study, dataset, paper), tables / f"{dataset}_f1",
+            _caption(study, dataset, "F1 per language and method (mean over seeds); paper columns for reference"))
+        out[f"{dataset}: F1 by distance"] = plot_f1_by_distance(
+            study, dataset, figures / f"{dataset}_f1_by_distance", _caption(study, dataset, "F1 by method"))
+        out[f"{dataset}: gain vs distance"] = plot_gain_vs_distance(
+            study, dataset, figures / f"{dataset}_gain_vs_distance",
+            _caption(study, dataset, "Gain of the best projection method over model transfer"))
+        out[f"{dataset}: heat map"] = plot_heatmap(
+            study, dataset, figures / f"{dataset}_heatmap", _caption(study, dataset, "F1 heat map"))
+        if dataset == "europarl_ner":
+            table = intrinsic_table(study, paper, params_dir)
+            path = tables / "europarl_intrinsic.csv"
+            table.to_csv(path, index=False)
+            out["europarl intrinsic table"] = [path]
+    return out

@@ -1,0 +1,298 @@
+"""The study runner: expand profile × datasets × languages × methods into cells and execute each cell's notebook.
+
+A cell is identified by (dataset, language, method) and its configuration hash. A cell whose ``ok`` record
+already exists for the same hash is skipped, so a rerun executes only what is missing or changed. Each cell runs
+``notebooks/experiment.ipynb`` through papermill; a failing cell gets a ``failed`` record and its executed
+notebook, and the other cells go on. Cells run in a local process pool or, through submitit, on SLURM.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import os
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field
+from tqdm import tqdm
+
+from .languages import params_root
+from .records import ResultRecord, config_hash, write_record
+
+log = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOK = REPO / "notebooks" / "experiment.ipynb"
+REPORT_NOTEBOOK = REPO / "notebooks" / "report.ipynb"
+METHOD_KINDS = ("model_transfer", "projection", "supervised", "adversarial", "translate_train", "ensemble")
+
+
+class DatasetPlan(BaseModel):
+    """Which pipeline, languages and methods a profile runs on one dataset."""
+
+    pipeline: str
+    languages: list[str]
+    methods: list[str]
+    split: str = "test"
+    limit: int | None = None
+
+
+class Profile(BaseModel):
+    """A study profile (``params/profiles/<name>.yaml``): models and settings shared by every cell, and the plan."""
+
+    name: str
+    description: str = ""
+    models: dict[str, Any] = Field(default_factory=dict)
+    settings: dict[str, Any] = Field(default_factory=dict)
+    datasets: dict[str, DatasetPlan]
+
+
+def _read_yaml(path: Path) -> Any:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such parameter file")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: invalid YAML: {exc}") from exc
+
+
+def load_profile(name: str, params_dir: Path | str | None = None) -> Profile:
+    """Load and validate a profile; errors name the file and the field."""
+    path = params_root(params_dir) / "profiles" / f"{name}.yaml"
+    try:
+        return Profile.model_validate(_read_yaml(path))
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+
+
+def load_method(name: str, params_dir: Path | str | None = None) -> dict[str, Any]:
+    """Load a method file (``params/methods/<name>.yaml``); it must say which ``kind`` of method it is."""
+    path = params_root(params_dir) / "methods" / f"{name}.yaml"
+    method = _read_yaml(path)
+    if not isinstance(method, dict) or method.get("kind") not in METHOD_KINDS:
+        raise ValueError(f"{path}: a method file must be a mapping whose 'kind' is one of {METHOD_KINDS}")
+    return method
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One unit of the study: a (dataset, language, method) under a profile, with its full configuration."""
+
+    profile: str
+    dataset: str
+    language: str
+    method: str
+    config: dict[str, Any] = field(hash=False, compare=False)
+
+    @property
+    def hash(self) -> str:
+        return config_hash(self.config)
+
+    @property
+    def key(self) -> str:
+        return f"{self.dataset}/{self.language}/{self.method}"
+
+    def record_path(self, results_dir: Path) -> Path:
+        return results_dir / "records" / self.dataset / self.language / f"{self.method}-{self.hash}.jsonl"
+
+    def notebook_path(self, results_dir: Path) -> Path:
+        return results_dir / "runs" / self.dataset / self.language / f"{self.method}.ipynb"
+
+
+def make_cell(profile: Profile | str, dataset: str, language: str, method: str,
+              params_dir: Path | str | None = None) -> Cell:
+    """Build a cell and its configuration (profile models/settings + dataset plan + method + language)."""
+    from .languages import language_by_dataset_code, load_language
+
+    prof = profile if isinstance(profile, Profile) else load_profile(profile, params_dir)
+    plan = prof.datasets.get(dataset)
+    if plan is None:
+        raise ValueError(f"profile {prof.name!r} has no dataset {dataset!r} (it has {sorted(prof.datasets)})")
+    try:
+        lang = language_by_dataset_code(dataset, language, params_dir=params_root(params_dir))
+    except (KeyError, ValueError):
+        lang = load_language(language, params_dir=params_root(params_dir))
+    code = lang.datasets.get(dataset)
+    if code is None:
+        raise ValueError(f"language {lang.iso639_3!r} does not appear in dataset {dataset!r}")
+    config = {
+        "profile": prof.name,
+        "dataset": dataset,
+        "pipeline": plan.pipeline,
+        "split": plan.split,
+        "limit": plan.limit,
+        "language": lang.model_dump(mode="json"),
+        "dataset_code": code,
+        "method": method,
+        "method_params": load_method(method, params_dir),
+        "models": prof.models,
+        "settings": prof.settings,
+    }
+    return Cell(prof.name, dataset, code, method, config)
+
+
+def expand_cells(profile: str, *, datasets: list[str] | None = None, languages: list[str] | None = None,
+                 methods: list[str] | None = None, params_dir: Path | str | None = None) -> list[Cell]:
+    """All cells of a profile, optionally restricted; ``languages`` may name languages beyond the profile's plan."""
+    prof = load_profile(profile, params_dir)
+    cells = []
+    for name, plan in prof.datasets.items():
+        if datasets and name not in datasets:
+            continue
+        for lang in languages or plan.languages:
+            for method in plan.methods:
+                if methods and method not in methods:
+                    continue
+                if languages and not _language_in_dataset(lang, name, params_dir):
+                    continue
+                cells.append(make_cell(prof, name, lang, method, params_dir))
+    return cells
+
+
+def _language_in_dataset(code: str, dataset: str, params_dir: Path | str | None) -> bool:
+    from .languages import all_languages
+
+    return any(code in (lang.iso639_3, lang.datasets.get(dataset)) and dataset in lang.datasets
+               for lang in all_languages(params_root(params_dir)).values())
+
+
+def is_done(cell: Cell, results_dir: Path) -> bool:
+    """Whether an ``ok`` record for this exact configuration exists."""
+    path = cell.record_path(results_dir)
+    if not path.exists():
+        return False
+    return all(ResultRecord.model_validate_json(line).status == "ok"
+               for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+@dataclass
+class CellResult:
+    """What the runner learns from executing one cell."""
+
+    key: str
+    status: Literal["ok", "failed", "skipped"]
+    error: str | None = None
+    notebook: str | None = None
+
+
+def execute_cell(cell: Cell, results_dir: Path, params_dir: Path | str | None = None,
+                 data_dir: Path | str | None = None) -> CellResult:
+    """Run one cell's notebook with papermill, render it to HTML, and record a failure if it raised."""
+    import papermill as pm
+
+    out_nb = cell.notebook_path(results_dir)
+    out_nb.parent.mkdir(parents=True, exist_ok=True)
+    parameters = {
+        "profile": cell.profile, "dataset": cell.dataset, "language": cell.language, "method": cell.method,
+        "params_dir": str(params_root(params_dir)), "results_dir": str(results_dir),
+        "data_dir": str(data_dir or os.environ.get("XPROJ_DATA_DIR", "")),
+    }
+    error = None
+    try:
+        pm.execute_notebook(str(NOTEBOOK), str(out_nb), parameters=parameters, kernel_name="python3",
+                            progress_bar=False, cwd=str(REPO))
+    except Exception as exc:  # noqa: BLE001 - any failure of a cell is recorded, and the study goes on
+        error = f"{type(exc).__name__}: {exc}"
+        if not isinstance(exc, pm.PapermillExecutionError):
+            error += "\n" + traceback.format_exc()
+        write_record(ResultRecord(dataset=cell.dataset, language=cell.language, method=cell.method,
+                                  config=cell.config, config_hash=cell.hash, status="failed", error=error),
+                     results_dir / "records")
+    if out_nb.exists():
+        render_html(out_nb)
+    return CellResult(cell.key, "failed" if error else "ok", error, str(out_nb))
+
+
+def render_html(notebook: Path) -> Path:
+    """Render an executed notebook to HTML beside it."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
+    html = notebook.with_suffix(".html")
+    html.write_text(body, encoding="utf-8")
+    return html
+
+
+def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: bool = False,
+              executor: Literal["pool", "submitit"] = "pool", cluster: str | None = None,
+              slurm: dict[str, Any] | None = None, params_dir: Path | str | None = None,
+              data_dir: Path | str | None = None) -> list[CellResult]:
+    """Execute every cell that is not done yet; return one result per cell (skipped ones included)."""
+    results = [CellResult(c.key, "skipped") for c in cells if not force and is_done(c, results_dir)]
+    todo = [c for c in cells if force or not is_done(c, results_dir)]
+    log.info("%d cells: %d to run, %d already done", len(cells), len(todo), len(results))
+    if not todo:
+        return results
+    if executor == "submitit":
+        results += _run_submitit(todo, results_dir, cluster, slurm or {}, params_dir, data_dir)
+        return results
+    with cf.ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(execute_cell, c, results_dir, params_dir, data_dir): c for c in todo}
+        for fut in tqdm(cf.as_completed(futures), total=len(futures), desc="study cells", unit="cell"):
+            res = fut.result()
+            if res.status == "failed":
+                tqdm.write(f"FAILED {res.key}: {res.error.splitlines()[0] if res.error else ''}")
+            results.append(res)
+    return results
+
+
+def _run_submitit(cells: list[Cell], results_dir: Path, cluster: str | None, slurm: dict[str, Any],
+                  params_dir: Path | str | None, data_dir: Path | str | None) -> list[CellResult]:
+    import submitit
+
+    ex = submitit.AutoExecutor(folder=results_dir / "submitit", cluster=cluster)
+    ex.update_parameters(**slurm)
+    jobs = [ex.submit(execute_cell, c, results_dir, params_dir, data_dir) for c in cells]
+    return [job.result() for job in tqdm(jobs, desc="study cells (submitit)", unit="cell")]
+
+
+def summarize(results: list[CellResult]) -> str:
+    """A short human summary listing failures."""
+    counts = {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed")}
+    lines = [f"cells: {counts['ok']} ran ok, {counts['skipped']} skipped (already done), {counts['failed']} failed"]
+    lines += [f"  FAILED {r.key} ({r.notebook}): {(r.error or '').splitlines()[0]}" for r in results
+              if r.status == "failed"]
+    return "\n".join(lines)
+
+
+def build_report(results_dir: Path, params_dir: Path | str | None = None) -> Path:
+    """Execute the report notebook (tables, figures), render it, and write ``results/index.html``."""
+    import papermill as pm
+
+    out_nb = results_dir / "report.ipynb"
+    pm.execute_notebook(str(REPORT_NOTEBOOK), str(out_nb), kernel_name="python3", progress_bar=False, cwd=str(REPO),
+                        parameters={"results_dir": str(Path(results_dir).resolve()),
+                                    "params_dir": str(params_root(params_dir))})
+    render_html(out_nb)
+    return write_index(results_dir)
+
+
+def write_index(results_dir: Path) -> Path:
+    """``results/index.html``: the report and every rendered run, with its status and F1."""
+    import html
+
+    from .records import read_records
+
+    records = {(r.dataset, r.language, r.method): r for r in read_records(results_dir / "records")}
+    rows = []
+    for page in sorted((results_dir / "runs").rglob("*.html")):
+        dataset, language = page.parent.parent.name, page.parent.name
+        rec = records.get((dataset, language, page.stem))
+        f1 = f"{rec.metrics['f1']:.3f}" if rec and rec.status == "ok" else ""
+        status = rec.status if rec else "no record"
+        rows.append(f"<tr><td>{html.escape(dataset)}</td><td>{html.escape(language)}</td>"
+                    f'<td><a href="{page.relative_to(results_dir).as_posix()}">{html.escape(page.stem)}</a></td>'
+                    f"<td>{status}</td><td>{f1}</td></tr>")
+    body = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>xproj results</title></head><body>"
+        "<h1>xproj results</h1><p><a href='report.html'>The study report</a> (tables and figures).</p>"
+        "<h2>Rendered runs</h2><table border='1' cellpadding='3'><tr><th>dataset</th><th>language</th>"
+        f"<th>method</th><th>status</th><th>F1</th></tr>{''.join(rows)}</table></body></html>"
+    )
+    index = results_dir / "index.html"
+    index.write_text(body, encoding="utf-8")
+    return index
