@@ -38,6 +38,7 @@ class DatasetPlan(BaseModel):
     methods: list[str]
     split: str = "test"
     limit: int | None = None
+    seeds: list[int] = Field(default_factory=lambda: [0], description="seeds for methods that train a model")
 
 
 class Profile(BaseModel):
@@ -85,6 +86,7 @@ class Cell:
     dataset: str
     language: str
     method: str
+    seed: int | None
     config: dict[str, Any] = field(hash=False, compare=False)
 
     @property
@@ -92,19 +94,24 @@ class Cell:
         return config_hash(self.config)
 
     @property
+    def name(self) -> str:
+        """The method, with the seed for methods that train."""
+        return self.method if self.seed is None else f"{self.method}-seed{self.seed}"
+
+    @property
     def key(self) -> str:
-        return f"{self.dataset}/{self.language}/{self.method}"
+        return f"{self.dataset}/{self.language}/{self.name}"
 
     def record_path(self, results_dir: Path) -> Path:
         return results_dir / "records" / self.dataset / self.language / f"{self.method}-{self.hash}.jsonl"
 
     def notebook_path(self, results_dir: Path) -> Path:
-        return results_dir / "runs" / self.dataset / self.language / f"{self.method}.ipynb"
+        return results_dir / "runs" / self.dataset / self.language / f"{self.name}.ipynb"
 
 
 def make_cell(profile: Profile | str, dataset: str, language: str, method: str,
-              params_dir: Path | str | None = None) -> Cell:
-    """Build a cell and its configuration (profile models/settings + dataset plan + method + language)."""
+              params_dir: Path | str | None = None, seed: int | None = None) -> Cell:
+    """Build a cell and its configuration (profile models/settings + dataset plan + method + language + seed)."""
     from .languages import language_by_dataset_code, load_language
 
     prof = profile if isinstance(profile, Profile) else load_profile(profile, params_dir)
@@ -118,6 +125,9 @@ def make_cell(profile: Profile | str, dataset: str, language: str, method: str,
     code = lang.datasets.get(dataset)
     if code is None:
         raise ValueError(f"language {lang.iso639_3!r} does not appear in dataset {dataset!r}")
+    method_params = load_method(method, params_dir)
+    if method_params.get("seeded", False) != (seed is not None):
+        raise ValueError(f"method {method!r} {'needs' if method_params.get('seeded') else 'takes no'} seed")
     config = {
         "profile": prof.name,
         "dataset": dataset,
@@ -127,11 +137,12 @@ def make_cell(profile: Profile | str, dataset: str, language: str, method: str,
         "language": lang.model_dump(mode="json"),
         "dataset_code": code,
         "method": method,
-        "method_params": load_method(method, params_dir),
+        "method_params": method_params,
+        "seed": seed,
         "models": prof.models,
         "settings": prof.settings,
     }
-    return Cell(prof.name, dataset, code, method, config)
+    return Cell(prof.name, dataset, code, method, seed, config)
 
 
 def expand_cells(profile: str, *, datasets: list[str] | None = None, languages: list[str] | None = None,
@@ -148,7 +159,8 @@ def expand_cells(profile: str, *, datasets: list[str] | None = None, languages: 
                     continue
                 if languages and not _language_in_dataset(lang, name, params_dir):
                     continue
-                cells.append(make_cell(prof, name, lang, method, params_dir))
+                seeds = plan.seeds if load_method(method, params_dir).get("seeded", False) else [None]
+                cells += [make_cell(prof, name, lang, method, params_dir, seed) for seed in seeds]
     return cells
 
 
@@ -187,6 +199,7 @@ def execute_cell(cell: Cell, results_dir: Path, params_dir: Path | str | None = 
     out_nb.parent.mkdir(parents=True, exist_ok=True)
     parameters = {
         "profile": cell.profile, "dataset": cell.dataset, "language": cell.language, "method": cell.method,
+        "seed": cell.seed,
         "params_dir": str(params_root(params_dir)), "results_dir": str(results_dir),
         "data_dir": str(data_dir or os.environ.get("XPROJ_DATA_DIR", "")),
     }
@@ -195,11 +208,13 @@ def execute_cell(cell: Cell, results_dir: Path, params_dir: Path | str | None = 
         pm.execute_notebook(str(NOTEBOOK), str(out_nb), parameters=parameters, kernel_name="python3",
                             progress_bar=False, cwd=str(REPO))
     except Exception as exc:  # noqa: BLE001 - any failure of a cell is recorded, and the study goes on
-        error = f"{type(exc).__name__}: {exc}"
-        if not isinstance(exc, pm.PapermillExecutionError):
-            error += "\n" + traceback.format_exc()
+        if isinstance(exc, pm.PapermillExecutionError):  # the notebook raised: its own error and traceback
+            error = f"{exc.ename}: {exc.evalue}\n" + "\n".join(exc.traceback)
+        else:
+            error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
         write_record(ResultRecord(dataset=cell.dataset, language=cell.language, method=cell.method,
-                                  config=cell.config, config_hash=cell.hash, status="failed", error=error),
+                                  config=cell.config, config_hash=cell.hash, seed=cell.seed, status="failed",
+                                  error=error),
                      results_dir / "records")
     if out_nb.exists():
         render_html(out_nb)
@@ -222,8 +237,13 @@ def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: 
               slurm: dict[str, Any] | None = None, params_dir: Path | str | None = None,
               data_dir: Path | str | None = None) -> list[CellResult]:
     """Execute every cell that is not done yet; return one result per cell (skipped ones included)."""
-    results = [CellResult(c.key, "skipped") for c in cells if not force and is_done(c, results_dir)]
-    todo = [c for c in cells if force or not is_done(c, results_dir)]
+    done = [] if force else [c for c in cells if is_done(c, results_dir)]
+    for cell in done:  # a run killed after a cell's record but before its rendering left no HTML
+        notebook = cell.notebook_path(results_dir)
+        if notebook.exists() and not notebook.with_suffix(".html").exists():
+            render_html(notebook)
+    results = [CellResult(c.key, "skipped") for c in done]
+    todo = [c for c in cells if c not in done]
     log.info("%d cells: %d to run, %d already done", len(cells), len(todo), len(results))
     if not todo:
         return results
@@ -277,7 +297,8 @@ def write_index(results_dir: Path) -> Path:
 
     from .records import read_records
 
-    records = {(r.dataset, r.language, r.method): r for r in read_records(results_dir / "records")}
+    records = {(r.dataset, r.language, r.method if r.seed is None else f"{r.method}-seed{r.seed}"): r
+               for r in read_records(results_dir / "records")}
     rows = []
     for page in sorted((results_dir / "runs").rglob("*.html")):
         dataset, language = page.parent.parent.name, page.parent.name

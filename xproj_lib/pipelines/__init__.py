@@ -9,6 +9,7 @@ from .base import CellOutcome
 # protocol name (a profile's ``datasets.<name>.pipeline``) -> module with ``run(cell) -> CellOutcome``
 PIPELINES = {
     "intrinsic": "xproj_lib.pipelines.intrinsic",
+    "transfer": "xproj_lib.pipelines.transfer",
 }
 
 

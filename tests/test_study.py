@@ -1,0 +1,125 @@
+"""The study runner on the smoke profile: papermill execution, resume after a kill, failure isolation,
+adding a language by one file, submitit, and the report."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from xproj_lib.records import read_records
+from xproj_lib.study import REPO, expand_cells, load_method, make_cell
+
+CELLS = ["--datasets", "europarl_ner", "--methods", "heuristic-eflomal", "ngram-greedy-simalign"]
+
+
+def xproj(*args: str, env: dict[str, str], timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "xproj_lib.cli", *args], capture_output=True, text=True,
+                          env=env, cwd=REPO, timeout=timeout)
+
+
+@pytest.fixture()
+def env(tmp_path: Path, data_dir: Path) -> dict[str, str]:
+    return {**os.environ, "XPROJ_DATA_DIR": str(data_dir), "OMP_NUM_THREADS": "1"}
+
+
+def test_cells_expand_from_params_and_hash_their_configuration():
+    cells = expand_cells("smoke")
+    keys = [c.key for c in cells]
+    assert "europarl_ner/de/heuristic-eflomal" in keys and "masakhaner2/hau/model-transfer" in keys
+    cell = make_cell("smoke", "europarl_ner", "de", "heuristic-eflomal")
+    assert cell.hash == make_cell("smoke", "europarl_ner", "deu", "heuristic-eflomal").hash  # ISO code works too
+    assert cell.hash != make_cell("smoke", "europarl_ner", "de", "ngram-greedy-simalign").hash
+    assert cell.config["method_params"] == load_method("heuristic-eflomal")
+
+
+def test_a_seeded_method_needs_a_seed():
+    with pytest.raises(ValueError, match="needs seed"):
+        make_cell("smoke", "masakhaner2", "hau", "supervised-e5")
+
+
+def test_run_resume_after_kill_and_report(tmp_path: Path, env: dict[str, str]):
+    results = tmp_path / "results"
+    run = [sys.executable, "-m", "xproj_lib.cli", "study", "run", "--profile", "smoke", *CELLS,
+           "--results-dir", str(results)]
+    proc = subprocess.Popen(run, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 240
+    while not list((results / "records").rglob("*.jsonl")) and time.time() < deadline:
+        time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGKILL)  # kill the runner and its kernels midway
+    proc.wait()
+    done_before = len(list((results / "records").rglob("*.jsonl")))
+    assert done_before == 1, "the kill should have happened between the two cells"
+
+    second = xproj("study", "run", "--profile", "smoke", *CELLS, "--results-dir", str(results), env=env)
+    assert second.returncode == 0, second.stderr
+    assert "1 ran ok, 1 skipped" in second.stdout
+    records = read_records(results / "records")
+    assert sorted(r.method for r in records) == ["heuristic-eflomal", "ngram-greedy-simalign"]
+    assert all(r.status == "ok" and 0 <= r.metrics["f1"] <= 1 for r in records)
+    for r in records:
+        assert (results / "runs" / "europarl_ner" / "de" / f"{r.method}.html").is_file()
+
+    third = xproj("study", "run", "--profile", "smoke", *CELLS, "--results-dir", str(results), env=env)
+    assert "0 ran ok, 2 skipped" in third.stdout
+
+    report = xproj("report", "--results-dir", str(results), env=env)
+    assert report.returncode == 0, report.stderr
+    assert (results / "tables" / "europarl_intrinsic.csv").is_file()
+    assert (results / "figures" / "europarl_ner_heatmap.png").is_file()
+    index = (results / "index.html").read_text()
+    assert "report.html" in index and "heuristic-eflomal" in index
+
+
+def test_failing_cell_is_recorded_and_new_language_is_one_file(tmp_path: Path, env: dict[str, str], data_dir: Path):
+    params = tmp_path / "params"
+    shutil.copytree(REPO / "params", params)
+    (params / "methods" / "broken.yaml").write_text(
+        "kind: projection\naligner: no-such-aligner\nprojection: {name: heuristic}\n")
+    profile = (params / "profiles" / "smoke.yaml").read_text()
+    (params / "profiles" / "smoke.yaml").write_text(
+        profile.replace("methods: [heuristic-eflomal, ngram-greedy-simalign]", "methods: [heuristic-eflomal, broken]"))
+    # a new language: one parameter file, and its data in the dataset layout
+    (params / "languages" / "xyz.yaml").write_text(
+        "iso639_3: xyz\nname: Testish\nscript: Latn\nfamily: Testic\ngenus: Testoid\nnllb: null\n"
+        "word_split: whitespace\ndatasets:\n  masakhaner2: xyz\n")
+    data = tmp_path / "data"
+    data.mkdir()
+    for entry in data_dir.iterdir():
+        if entry.name != "masakhaner2":
+            (data / entry.name).symlink_to(entry)
+    (data / "masakhaner2" / "xyz").mkdir(parents=True)
+    shutil.copy(data_dir / "masakhaner2" / "yor" / "test.txt", data / "masakhaner2" / "xyz" / "test.txt")
+    env = {**env, "XPROJ_DATA_DIR": str(data)}
+    results = tmp_path / "results"
+
+    failing = xproj("study", "run", "--profile", "smoke", "--datasets", "europarl_ner", "--params-dir", str(params),
+                    "--results-dir", str(results), env=env)
+    assert failing.returncode == 1
+    assert "1 ran ok, 0 skipped (already done), 1 failed" in failing.stdout and "FAILED europarl_ner/de/broken" in failing.stdout
+    records = {r.method: r for r in read_records(results / "records")}
+    assert records["heuristic-eflomal"].status == "ok"
+    assert records["broken"].status == "failed" and "no-such-aligner" in records["broken"].error
+    assert (results / "runs" / "europarl_ner" / "de" / "broken.ipynb").is_file()
+
+    new = xproj("study", "run", "--profile", "smoke", "--languages", "xyz", "--methods", "model-transfer",
+                "--params-dir", str(params), "--results-dir", str(results), env=env)
+    assert new.returncode == 0, new.stdout + new.stderr
+    (rec,) = [r for r in read_records(results / "records") if r.language == "xyz"]
+    assert rec.status == "ok" and rec.metrics["n_sentences"] == 60  # the smoke plan's limit
+
+
+def test_submitit_local_executor(tmp_path: Path, env: dict[str, str]):
+    results = tmp_path / "results"
+    out = xproj("study", "run", "--profile", "smoke", "--datasets", "europarl_ner", "--methods", "heuristic-eflomal",
+                "--executor", "submitit", "--cluster", "local", "--results-dir", str(results), env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    (rec,) = read_records(results / "records")
+    assert rec.status == "ok"
+    assert list((results / "submitit").glob("*_result.pkl"))
