@@ -1,7 +1,8 @@
 """Content-keyed on-disk cache for models, translations, alignments and other artefacts.
 
 Location: ``$XPROJ_CACHE_DIR`` (default ``~/.cache/xproj``). Keys are SHA-256 hashes of a
-canonical JSON rendering of everything that determines the artefact. Writes are atomic.
+canonical JSON rendering of everything that determines the artefact. Writes are atomic, and a file lock
+makes parallel workers compute each artefact once.
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from filelock import FileLock
 
 
 def cache_dir(*parts: str) -> Path:
@@ -46,6 +49,10 @@ def cached_json(namespace: str, key_obj: Any, compute: Callable[[], Any]) -> Any
     path = cache_dir(namespace) / f"{content_key(key_obj)}.json"
     if path.exists():
         return json.loads(path.read_text(encoding="utf-8"))
-    value = compute()
-    atomic_write_text(path, json.dumps(value, ensure_ascii=False))
+    # Parallel workers asking for the same artefact: the first computes it, the others wait and read it.
+    with FileLock(str(path) + ".lock"):
+        if path.exists():
+            return json.loads(path.read_text(encoding="utf-8"))
+        value = compute()
+        atomic_write_text(path, json.dumps(value, ensure_ascii=False))
     return value

@@ -37,6 +37,7 @@ class DatasetPlan(BaseModel):
     languages: list[str]
     methods: list[str]
     split: str = "test"
+    skip: int = Field(0, ge=0, description="leave out the first N sentences (e.g. a slice used for model selection)")
     limit: int | None = None
     seeds: list[int] = Field(default_factory=lambda: [0], description="seeds for methods that train a model")
 
@@ -60,11 +61,30 @@ def _read_yaml(path: Path) -> Any:
         raise ValueError(f"{path}: invalid YAML: {exc}") from exc
 
 
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge two mappings; ``override`` wins, lists are replaced."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _profile_data(name: str, params_dir: Path | str | None, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    path = params_root(params_dir) / "profiles" / f"{name}.yaml"
+    if name in seen:
+        raise ValueError(f"{path}: 'extends' cycle {' -> '.join((*seen, name))}")
+    data = _read_yaml(path)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a profile must be a mapping")
+    parent = data.pop("extends", None)
+    return _merge(_profile_data(parent, params_dir, (*seen, name)), data) if parent else data
+
+
 def load_profile(name: str, params_dir: Path | str | None = None) -> Profile:
-    """Load and validate a profile; errors name the file and the field."""
+    """Load and validate a profile (``extends: <profile>`` deep-merges a parent); errors name the file and field."""
     path = params_root(params_dir) / "profiles" / f"{name}.yaml"
     try:
-        return Profile.model_validate(_read_yaml(path))
+        return Profile.model_validate(_profile_data(name, params_dir))
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from exc
 
@@ -133,6 +153,7 @@ def make_cell(profile: Profile | str, dataset: str, language: str, method: str,
         "dataset": dataset,
         "pipeline": plan.pipeline,
         "split": plan.split,
+        "skip": plan.skip,
         "limit": plan.limit,
         "language": lang.model_dump(mode="json"),
         "dataset_code": code,

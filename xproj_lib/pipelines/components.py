@@ -10,8 +10,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
+
 from ..align import Aligner, build_aligner
-from ..cache import cache_dir
+from ..cache import cache_dir, content_key
 from ..crf import CRFConfig, train_crf
 from ..datasets import load_ner
 from ..encoder import ensure_e5_small
@@ -117,8 +119,13 @@ def train_named_tagger(name: str, models: dict[str, Any], train: Sequence[Senten
 
 
 def source_tagger(models: dict[str, Any]) -> tuple[WordTagger, dict[str, Any]]:
-    """The profile's source NER model, trained once on its source data (e.g. English CoNLL-2003) and cached."""
+    """The profile's source NER model, trained once on its source data (e.g. English CoNLL-2003) and cached.
+
+    A file lock keeps parallel cells from training the same model twice: the first trains, the others wait and
+    then load it from the cache.
+    """
     spec = models["source_ner"]
     train = load_ner(**spec["train"])
     dev = load_ner(**spec["dev"])
-    return train_named_tagger(spec["tagger"], models, train, dev, spec.get("seed", 0))
+    with FileLock(str(cache_dir("locks") / f"source-ner-{content_key(spec)[:16]}.lock")):
+        return train_named_tagger(spec["tagger"], models, train, dev, spec.get("seed", 0))

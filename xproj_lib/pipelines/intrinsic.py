@@ -19,8 +19,8 @@ def run(cell) -> CellOutcome:  # noqa: ANN001 - a study.Cell
     method = cfg["method_params"]
     timer = Timer()
     with timer("load"):
-        pairs = load_parallel_ner(cfg["dataset"], SOURCE_LANGUAGE, cfg["dataset_code"], cfg["split"],
-                                  limit=cfg["limit"])
+        pairs = load_parallel_ner(cfg["dataset"], SOURCE_LANGUAGE, cfg["dataset_code"], cfg["split"])
+        pairs = pairs[cfg["skip"]:][:cfg["limit"]]
         src, tgt = [s for s, _ in pairs], [t for _, t in pairs]
         entities = [tags_to_spans(s.tags) for s in src]
     with timer("align"):

@@ -94,7 +94,7 @@ def run(cell) -> CellOutcome:  # noqa: ANN001 - a study.Cell
     timer = Timer()
     code = cfg["dataset_code"]
     with timer("load"):
-        test = load_ner(cfg["dataset"], code, cfg["split"], limit=cfg["limit"])
+        test = load_ner(cfg["dataset"], code, cfg["split"])[cfg["skip"]:][:cfg["limit"]]
     stats: dict[str, Any] = {}
     notes = ""
     examples: list[Example] = []

@@ -1,0 +1,287 @@
+"""Language-adversarial fine-tuning of a token classifier (Keung et al. 2019, arXiv 1909.00153).
+
+A language discriminator (a small MLP) reads the encoder's sentence representation of unlabelled
+sentences in several languages (English and the target) through a gradient-reversal layer (GRL,
+Ganin & Lempitsky 2015): the discriminator learns to tell the languages apart while the encoder
+receives the reversed, λ-scaled gradient and learns to make them indistinguishable. λ follows the
+DANN schedule ``λ(p) = λ_max · (2 / (1 + exp(−γ·p)) − 1)`` over training progress ``p ∈ [0, 1]``.
+Each optimiser step adds the discriminator's cross-entropy on one unlabelled batch (an equal number
+of sentences per language) to the usual NER loss on one labelled batch.
+
+:class:`AdversarialTrainer` extends :class:`~xproj_lib.train.TokenClassifierTrainer`; it runs
+inside :func:`~xproj_lib.train.train_tagger` with an :class:`AdversarialTrainConfig`, which
+carries the adversarial settings and the unlabelled text so that the model cache key covers both.
+Only the tagger is saved; the discriminator is a training device and is discarded.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+
+import numpy as np
+import torch
+from torch import nn
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from .train import TokenClassifierTrainer, TrainConfig, TrainRecord, collate, train_tagger
+from .types import Sentence
+
+log = logging.getLogger(__name__)
+
+# Bump when the adversarial procedure changes in a way that changes the trained model.
+ADVERSARIAL_VERSION = 1
+POOLINGS = ("mean", "cls")
+
+
+@dataclass(frozen=True)
+class AdversarialConfig:
+    """Settings of the language discriminator and the gradient-reversal schedule."""
+
+    lambda_max: float = 0.1  # final GRL scale λ_max
+    gamma: float = 10.0  # steepness γ of the DANN schedule
+    hidden_size: int = 256  # discriminator hidden layer width
+    dropout: float = 0.1  # discriminator dropout
+    unlabelled_batch_size: int = 16  # unlabelled sentences per language per optimiser step
+    pooling: str = "mean"  # "mean" (last hidden state over attended tokens) or "cls" (first token)
+
+    def __post_init__(self) -> None:
+        """Reject settings that cannot work."""
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"AdversarialConfig.pooling must be one of {POOLINGS}, got {self.pooling!r}")
+        if self.lambda_max < 0 or self.gamma <= 0:
+            raise ValueError(f"AdversarialConfig needs lambda_max >= 0 and gamma > 0, got {self.lambda_max}, {self.gamma}")
+        if self.hidden_size < 1 or self.unlabelled_batch_size < 1 or not 0 <= self.dropout < 1:
+            raise ValueError(f"AdversarialConfig: bad sizes or dropout in {self}")
+
+
+@dataclass(frozen=True)
+class AdversarialTrainConfig(TrainConfig):
+    """A :class:`TrainConfig` plus what adversarial training needs, all of it in the model cache key.
+
+    ``unlabelled[k]`` holds the word lists of ``languages[k]`` (the discriminator's class ``k``).
+    Build it with :func:`adversarial_train_config` rather than by hand.
+    """
+
+    adversarial: AdversarialConfig = AdversarialConfig()
+    languages: tuple[str, ...] = ()
+    unlabelled: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    adversarial_version: int = ADVERSARIAL_VERSION
+
+
+def grl_lambda(progress: float, lambda_max: float, gamma: float = 10.0) -> float:
+    """The DANN schedule ``λ_max · (2 / (1 + exp(−γ·p)) − 1)`` at progress ``p`` (clipped to [0, 1])."""
+    p = min(max(progress, 0.0), 1.0)
+    return lambda_max * (2.0 / (1.0 + math.exp(-gamma * p)) - 1.0)
+
+
+class _ReverseGradient(torch.autograd.Function):
+    """Identity forward; the backward pass multiplies the incoming gradient by ``−λ``."""
+
+    @staticmethod
+    def forward(ctx: torch.autograd.function.FunctionCtx, x: torch.Tensor, lam: float) -> torch.Tensor:
+        """Return ``x`` unchanged (as a new view) and remember ``λ``."""
+        ctx.lam = lam
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        """Reverse and scale the gradient; ``λ`` gets none."""
+        return -ctx.lam * grad, None
+
+
+def reverse_gradient(x: torch.Tensor, lam: float) -> torch.Tensor:
+    """Apply the gradient-reversal layer with scale ``lam`` to ``x``."""
+    return _ReverseGradient.apply(x, lam)
+
+
+class GradientReversal(nn.Module):
+    """The gradient-reversal layer as a module; set :attr:`lam` to change the scale."""
+
+    def __init__(self, lam: float = 1.0) -> None:
+        """Start with scale ``lam``."""
+        super().__init__()
+        self.lam = lam
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Identity forward, ``−lam``-scaled gradient backward."""
+        return reverse_gradient(x, self.lam)
+
+
+def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, pooling: str) -> torch.Tensor:
+    """Sentence vectors from ``hidden`` (batch × length × size): masked mean, or the first ([CLS]) token."""
+    if pooling == "cls":
+        return hidden[:, 0]
+    if pooling != "mean":
+        raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+
+class LanguageDiscriminator(nn.Module):
+    """An MLP (linear, ReLU, dropout, linear) from a sentence vector to logits over ``n_languages``."""
+
+    def __init__(self, input_size: int, n_languages: int, hidden_size: int = 256, dropout: float = 0.1) -> None:
+        """Build the two layers."""
+        super().__init__()
+        if n_languages < 2:
+            raise ValueError(f"a language discriminator needs at least 2 languages, got {n_languages}")
+        self.net = nn.Sequential(nn.Linear(input_size, hidden_size), nn.ReLU(), nn.Dropout(dropout),
+                                 nn.Linear(hidden_size, n_languages))
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Language logits (batch × n_languages)."""
+        return self.net(features)
+
+
+def planned_steps(n_features: int, config: TrainConfig) -> int:
+    """The optimiser steps :meth:`TokenClassifierTrainer.fit` plans for ``n_features`` training sentences."""
+    total = math.ceil(n_features / config.batch_size) * config.epochs
+    return total if config.max_steps is None else min(config.max_steps, total)
+
+
+class AdversarialTrainer(TokenClassifierTrainer):
+    """NER loss on the labelled batch plus the discriminator loss on unlabelled sentences, through a GRL.
+
+    The training history gains, per evaluation, the discriminator's mean loss and accuracy on the
+    unlabelled batches since the previous evaluation (``disc_loss``, ``disc_acc``) and the current
+    ``lambda``; the history ``loss`` stays the NER loss alone, comparable with a plain run.
+    """
+
+    def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, config: TrainConfig,
+                 device: torch.device) -> None:
+        """Build the discriminator (seeded by ``train_tagger``'s ``set_seed``) and tokenise the unlabelled text."""
+        if not isinstance(config, AdversarialTrainConfig):
+            raise TypeError("AdversarialTrainer needs an AdversarialTrainConfig (see adversarial_train_config)")
+        if len(config.languages) != len(config.unlabelled):
+            raise ValueError(f"{len(config.languages)} languages but {len(config.unlabelled)} unlabelled sets")
+        super().__init__(model, tokenizer, config, device)
+        adv = config.adversarial
+        self.adversarial = adv
+        self.discriminator = LanguageDiscriminator(model.config.hidden_size, len(config.languages),
+                                                   adv.hidden_size, adv.dropout).to(device)
+        self.unlabelled = [self._tokenise(lang, sents) for lang, sents in zip(config.languages, config.unlabelled)]
+        self.rng = np.random.default_rng([config.seed, 1])
+        self.total_steps = 1
+        self.steps_done = 0
+        self.lam = 0.0
+        self.adversarial_history: list[dict[str, float]] = []
+        self._disc: list[tuple[float, float]] = []  # (loss, accuracy) per step since the last evaluation
+        self._ner_loss = 0.0
+
+    def _tokenise(self, lang: str, sentences: Sequence[Sequence[str]]) -> list[dict[str, list[int]]]:
+        """Sub-token features of unlabelled word lists, truncated to ``max_length`` (counted in the log)."""
+        if not sentences:
+            raise ValueError(f"no unlabelled sentences for language {lang!r}")
+        enc = self.tokenizer([list(s) for s in sentences], is_split_into_words=True, truncation=True,
+                             max_length=self.config.max_length)
+        features = [{key: enc[key][row] for key in enc.keys()} for row in range(len(sentences))]
+        cut = sum(len(f["input_ids"]) >= self.config.max_length for f in features)
+        if cut:
+            log.info("%s: %d of %d unlabelled sentences cut to %d sub-tokens", lang, cut, len(features),
+                     self.config.max_length)
+        return features
+
+    def unlabelled_batch(self) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """``unlabelled_batch_size`` random sentences of every language, padded, and their language ids."""
+        size = self.adversarial.unlabelled_batch_size
+        chosen, langs = [], []
+        for k, feats in enumerate(self.unlabelled):
+            idx = self.rng.choice(len(feats), size=size, replace=len(feats) < size)
+            chosen += [feats[i] for i in idx]
+            langs += [k] * size
+        batch = collate(chosen, self.tokenizer.pad_token_id)
+        return {k: v.to(self.device) for k, v in batch.items()}, torch.tensor(langs, device=self.device)
+
+    def trainable_parameters(self) -> list[torch.nn.Parameter]:
+        """The tagger's trainable parameters and the discriminator's."""
+        return super().trainable_parameters() + list(self.discriminator.parameters())
+
+    def discriminator_loss(self, batch: dict[str, torch.Tensor], langs: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of the discriminator on ``batch``, reading the encoder through the GRL."""
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+            hidden = self.model.base_model(**batch)[0]
+            logits = self.discriminator(reverse_gradient(pool(hidden, batch["attention_mask"],
+                                                              self.adversarial.pooling), self.lam))
+        logits = logits.float()
+        loss = nn.functional.cross_entropy(logits, langs)
+        accuracy = (logits.argmax(-1) == langs).float().mean()
+        self._disc.append((float(loss.detach()), float(accuracy)))
+        return loss
+
+    def compute_loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """NER loss on ``batch`` plus the discriminator loss on a fresh unlabelled batch."""
+        self.discriminator.train()
+        ner = super().compute_loss(batch)
+        self._ner_loss = float(ner.detach())
+        self.lam = grl_lambda(self.steps_done / self.total_steps, self.adversarial.lambda_max,
+                              self.adversarial.gamma)
+        return ner + self.discriminator_loss(*self.unlabelled_batch())
+
+    def train_step(self, batch: dict[str, torch.Tensor], optimizer: torch.optim.Optimizer,
+                   scheduler: torch.optim.lr_scheduler.LRScheduler) -> float:
+        """One joint step; returns the NER loss alone."""
+        super().train_step(batch, optimizer, scheduler)
+        self.steps_done += 1
+        return self._ner_loss
+
+    def dev_f1(self, dev: Sequence[Sentence]) -> float:
+        """Dev F1; also closes the discriminator statistics of the period since the last evaluation."""
+        losses, accs = zip(*self._disc) if self._disc else ((math.nan,), (math.nan,))
+        self.adversarial_history.append({"disc_loss": float(np.mean(losses)), "disc_acc": float(np.mean(accs)),
+                                         "lambda": self.lam})
+        self._disc = []
+        return super().dev_f1(dev)
+
+    def fit(self, features: Sequence[dict[str, list[int]]], dev: Sequence[Sentence]) -> tuple[list[dict], int, int]:
+        """Train as the base class does, with λ following the schedule; add the discriminator log to the history."""
+        self.total_steps = max(planned_steps(len(features), self.config), 1)
+        history, steps, best_step = super().fit(features, dev)
+        for entry, extra in zip(history, self.adversarial_history, strict=True):
+            entry.update(extra)
+        return history, steps, best_step
+
+
+def adversarial_train_config(
+    config: TrainConfig,
+    adversarial: AdversarialConfig,
+    unlabelled: Mapping[str, Sequence[Sequence[str]]],
+) -> AdversarialTrainConfig:
+    """Combine a plain configuration, the adversarial settings and the unlabelled text (languages sorted)."""
+    if len(unlabelled) < 2:
+        raise ValueError(f"adversarial training needs unlabelled text in >= 2 languages, got {sorted(unlabelled)}")
+    languages = tuple(sorted(unlabelled))
+    for lang in languages:
+        if not unlabelled[lang]:
+            raise ValueError(f"unlabelled[{lang!r}]: no sentences")
+        for i, words in enumerate(unlabelled[lang]):
+            if not words or any(not isinstance(w, str) or not w for w in words):
+                raise ValueError(f"unlabelled[{lang!r}] sentence {i}: empty, or a word that is not a non-empty "
+                                 f"string: {list(words)[:10]!r}")
+    plain = {f.name: getattr(config, f.name) for f in fields(TrainConfig)}
+    return AdversarialTrainConfig(
+        **plain, adversarial=adversarial, languages=languages,
+        unlabelled=tuple(tuple(tuple(words) for words in unlabelled[lang]) for lang in languages),
+    )
+
+
+def train_adversarial_tagger(
+    train: Sequence[Sentence],
+    dev: Sequence[Sentence],
+    unlabelled: Mapping[str, Sequence[Sequence[str]]],
+    config: TrainConfig,
+    adversarial: AdversarialConfig = AdversarialConfig(),
+    *,
+    device: str | torch.device | None = None,
+    cpu_threads: int = 1,
+) -> TrainRecord:
+    """Fine-tune with the language-adversarial loss, or reuse the cached model (key: data, both configs, text).
+
+    ``unlabelled`` maps a language name (e.g. ``"en"``, ``"hau"``) to its word lists; load the result
+    with ``TransformersTagger(record.model_dir)``. The record's history carries ``disc_loss``,
+    ``disc_acc`` and ``lambda`` per evaluation.
+    """
+    run = adversarial_train_config(config, adversarial, unlabelled)
+    return train_tagger(train, dev, run, trainer_cls=AdversarialTrainer, device=device, cpu_threads=cpu_threads)
+
