@@ -222,3 +222,17 @@ def test_bad_inputs_are_rejected(base: Path) -> None:
     model = AutoModelForTokenClassification.from_pretrained(base, num_labels=3)
     with pytest.raises(TypeError, match="AdversarialTrainConfig"):
         AdversarialTrainer(model, AutoTokenizer.from_pretrained(base), config, torch.device("cpu"))
+
+
+def test_truncated_unlabelled_sentences_are_counted(base: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForTokenClassification.from_pretrained(base, num_labels=3)
+    config = adversarial_train_config(TrainConfig(base_model=str(base), max_length=6), AdversarialConfig(),
+                                      UNLABELLED)
+    with caplog.at_level("INFO", logger="xproj_lib.adversarial"):
+        AdversarialTrainer(model, tokenizer, config, torch.device("cpu"))
+    expected = {lang: sum(len(tokenizer(s, is_split_into_words=True)["input_ids"]) > 6 for s in sents)
+                for lang, sents in UNLABELLED.items()}
+    assert expected["hau"] > 0
+    for lang, n in expected.items():
+        assert any(f"{lang}: {n} of 3 unlabelled sentences cut" in r.getMessage() for r in caplog.records) == (n > 0)

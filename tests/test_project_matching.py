@@ -138,3 +138,27 @@ def test_project_candidates_tags_matches_and_batch_status_counts() -> None:
     assert exact.tags == result.tags and exact.status == "optimal"
     results, statuses = project_candidates_batch([inp, inp], matcher=GreedyMatcher())
     assert [r.tags for r in results] == [result.tags] * 2 and statuses == {"greedy": 2}
+
+
+def test_greedy_accepts_any_memory_layout() -> None:
+    rng = np.random.default_rng(0)
+    scores = rng.random((4, 10)) * (rng.random((4, 10)) > 0.5)
+    cands = Candidates.from_spans([(s, s + 1 + s % 3) for s in range(10)])
+    assert greedy_match(np.asfortranarray(scores), cands) == greedy_match(np.ascontiguousarray(scores), cands)
+
+
+def test_dp_solver_equals_the_ilp_and_rejects_other_constraints() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        n_words = int(rng.integers(3, 12))
+        starts = rng.integers(0, n_words, 8)
+        cands = Candidates.from_spans({(int(s), int(s) + int(rng.integers(1, 4))) for s in starts})
+        scores = np.round(rng.random((int(rng.integers(1, 5)), len(cands))) * (rng.random((1, len(cands))) > 0.3), 2)
+        ilp = exact_match(scores, cands, solver="highs", certify_greedy=False)
+        dp = exact_match(scores, cands, solver="dp", certify_greedy=False)
+        assert dp.objective == pytest.approx(ilp.objective)
+        assert len({p for p, _ in dp.pairs}) == len(dp.pairs)
+    lt2 = CountConstraint("<", 2)
+    assert exact_match(COUNTER_SCORES, COUNTER_CANDS, lt2, solver="dp").objective == pytest.approx(0.3)
+    with pytest.raises(ValueError, match="dp"):
+        exact_match(COUNTER_SCORES, COUNTER_CANDS, CountConstraint("<=", 2), solver="dp")

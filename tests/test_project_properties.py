@@ -48,7 +48,7 @@ def _check_spans(spans: list[tuple[int, int, str]], n_tgt: int, labels: set[str]
 
 
 @SETTINGS
-@given(sentences(), st.sampled_from(["greedy", "cbc", "highs"]))
+@given(sentences(), st.sampled_from(["greedy", "cbc", "highs", "dp"]))
 def test_candidate_projection_is_valid(inp: ProjectionInput, method: str) -> None:
     matcher = GreedyMatcher() if method == "greedy" else ExactMatcher(solver=method)
     result = project_candidates(inp, matcher=matcher)

@@ -187,3 +187,27 @@ def test_same_seed_same_model(base: Path, tmp_path: Path, monkeypatch: pytest.Mo
     for a, b in zip(TransformersTagger(first.model_dir).predict_proba(words),
                     TransformersTagger(second.model_dir).predict_proba(words)):
         np.testing.assert_array_equal(a, b)
+
+
+class ScriptedDevTrainer(TokenClassifierTrainer):
+    """Dev F1 follows a script; the classifier weights are recorded at every evaluation."""
+
+    script = [0.5, 0.9, 0.1, 0.2]
+
+    def dev_f1(self, dev):  # type: ignore[override]
+        self.snapshots = getattr(self, "snapshots", []) + [self.model.classifier.weight.detach().clone()]
+        return self.script[len(self.snapshots) - 1]
+
+
+def test_best_dev_model_is_restored(base: Path) -> None:
+    labels = label_list(TRAIN)
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForTokenClassification.from_pretrained(base, num_labels=len(labels))
+    config = TrainConfig(base_model=str(base), epochs=4, batch_size=4, learning_rate=1e-2, eval_every=1,
+                         patience=5, freeze_embeddings=True)
+    trainer = ScriptedDevTrainer(model, tokenizer, config, torch.device("cpu"))
+    features, _ = encode(TRAIN, tokenizer, {t: i for i, t in enumerate(labels)}, 64)
+    history, steps, best_step = trainer.fit(features, DEV)
+    assert steps == 4 and best_step == 2 and [h["dev_f1"] for h in history] == ScriptedDevTrainer.script
+    assert not torch.equal(trainer.snapshots[1], trainer.snapshots[3])
+    assert torch.equal(model.classifier.weight, trainer.snapshots[1])

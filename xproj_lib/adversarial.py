@@ -51,7 +51,8 @@ class AdversarialConfig:
         if self.pooling not in POOLINGS:
             raise ValueError(f"AdversarialConfig.pooling must be one of {POOLINGS}, got {self.pooling!r}")
         if self.lambda_max < 0 or self.gamma <= 0:
-            raise ValueError(f"AdversarialConfig needs lambda_max >= 0 and gamma > 0, got {self.lambda_max}, {self.gamma}")
+            raise ValueError(f"AdversarialConfig needs lambda_max >= 0 and gamma > 0, "
+                             f"got {self.lambda_max}, {self.gamma}")
         if self.hidden_size < 1 or self.unlabelled_batch_size < 1 or not 0 <= self.dropout < 1:
             raise ValueError(f"AdversarialConfig: bad sizes or dropout in {self}")
 
@@ -177,7 +178,8 @@ class AdversarialTrainer(TokenClassifierTrainer):
         enc = self.tokenizer([list(s) for s in sentences], is_split_into_words=True, truncation=True,
                              max_length=self.config.max_length)
         features = [{key: enc[key][row] for key in enc.keys()} for row in range(len(sentences))]
-        cut = sum(len(f["input_ids"]) >= self.config.max_length for f in features)
+        cut = sum(max((w for w in enc.word_ids(row) if w is not None), default=-1) < len(words) - 1
+                  for row, words in enumerate(sentences))
         if cut:
             log.info("%s: %d of %d unlabelled sentences cut to %d sub-tokens", lang, cut, len(features),
                      self.config.max_length)

@@ -54,7 +54,9 @@ def _weights(weights: Sequence[float] | None, n: int) -> np.ndarray:
     return w / w.sum()
 
 
-def ensemble_proba(members: Sequence[Member], weights: Sequence[float] | None = None) -> tuple[list[str], list[np.ndarray]]:
+def ensemble_proba(
+    members: Sequence[Member], weights: Sequence[float] | None = None,
+) -> tuple[list[str], list[np.ndarray]]:
     """Average precomputed word-label probabilities of several members over the union label set.
 
     Each member is ``(labels, arrays)`` with one ``n_words × len(labels)`` array per sentence, the

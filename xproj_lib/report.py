@@ -7,6 +7,7 @@ labelled context: the protocol or models differ unless a method file names the s
 from __future__ import annotations
 
 import logging
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -83,12 +84,13 @@ def write_table(table: pd.DataFrame, stem: Path, caption: str) -> list[Path]:
 
 
 def _save(fig: plt.Figure, stem: Path, caption: str) -> list[Path]:
-    fig.text(0.01, 0.005, caption, fontsize=7, ha="left", va="bottom", wrap=True)
+    width = max(60, int(fig.get_figwidth() * 14))  # characters per caption line at font size 7
+    fig.text(0.01, 0.005, textwrap.fill(caption, width), fontsize=7, ha="left", va="bottom")
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
     stem.parent.mkdir(parents=True, exist_ok=True)
     for p in paths:
-        fig.savefig(p, dpi=150)
+        fig.savefig(p, dpi=150, bbox_inches="tight")
     plt.close(fig)
     return paths
 
@@ -98,19 +100,24 @@ def plot_f1_by_distance(study: pd.DataFrame, dataset: str, stem: Path, caption: 
     """F1 of each method per language, languages ordered by URIEL distance from English."""
     sub = study[study["dataset"] == dataset].sort_values(distance)
     order = sub.drop_duplicates("lang")[["lang", distance]]
-    fig, ax = plt.subplots(figsize=(max(6, 0.55 * len(order) + 3), 4.2))
+    methods = sorted(sub["method"].unique())
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.6 * len(order) + 4.5), 4.5))
     x = np.arange(len(order))
-    for method, grp in sub.groupby("method"):
-        grp = grp.set_index("lang").reindex(order["lang"])
-        ax.errorbar(x, grp["f1"], yerr=grp["f1_std"].fillna(0), marker="o", capsize=2, label=grp["label"].dropna().iloc[0])
-    ax.set_xticks(x, [f"{lang}\n{d:.2f}" if pd.notna(d) else lang for lang, d in zip(order["lang"], order[distance])],
+    width = 0.7 / max(1, len(methods))
+    colours = plt.get_cmap("tab20")(np.linspace(0, 1, max(2, len(methods))))
+    markers = "osD^v<>PXh*"
+    for i, method in enumerate(methods):
+        grp = sub[sub["method"] == method].set_index("lang").reindex(order["lang"])
+        ax.errorbar(x - 0.35 + (i + 0.5) * width, grp["f1"], yerr=grp["f1_std"].fillna(0), fmt=markers[i % len(markers)],
+                    color=colours[i], capsize=2, label=grp["label"].dropna().iloc[0])
+    ax.set_xticks(x, [f"{lang}\n{d:.2f}" if pd.notna(d) else f"{lang}\n?" for lang, d in zip(order["lang"], order[distance])],
                   fontsize=8)
     ax.set_xlabel(f"language (URIEL {distance} distance from English, increasing)")
     ax.set_ylabel("F1 (seqeval micro, 0-1)")
-    ax.set_ylim(0, 1)
+    ax.set_ylim(max(0.0, np.floor(10 * (sub["f1"].min() - 0.05)) / 10), 1.0)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=7, ncol=2, loc="upper right")
-    ax.set_title(f"{dataset}: F1 by method and language")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.set_title(f"{dataset}: F1 by method and language (bars: std over seeds)", fontsize=10)
     return _save(fig, stem, caption)
 
 

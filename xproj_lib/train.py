@@ -229,7 +229,7 @@ class TokenClassifierTrainer:
                     losses = []
                     if f1 > best_f1:
                         best_f1, best_step, bad = f1, step, 0
-                        best_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+                        best_state = self._changing_state()
                     else:
                         bad += 1
                     if bad >= cfg.patience or step == total:
@@ -238,8 +238,13 @@ class TokenClassifierTrainer:
                 continue
             break
         if best_state is not None:
-            self.model.load_state_dict(best_state)
+            self.model.load_state_dict(best_state, strict=False)
         return history, step, best_step
+
+    def _changing_state(self) -> dict[str, torch.Tensor]:
+        """A CPU copy of the model state without frozen parameters (they cannot change)."""
+        frozen = {name for name, p in self.model.named_parameters() if not p.requires_grad}
+        return {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items() if k not in frozen}
 
 
 _FINGERPRINTS: dict[tuple, str] = {}

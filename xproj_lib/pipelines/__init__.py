@@ -10,6 +10,7 @@ from .base import CellOutcome
 PIPELINES = {
     "intrinsic": "xproj_lib.pipelines.intrinsic",
     "transfer": "xproj_lib.pipelines.transfer",
+    "translate_test": "xproj_lib.pipelines.translate_test",
 }
 
 

@@ -12,14 +12,21 @@ and never for n = 0; "< n" does not check the first pick (so "< 1" still allows 
 semantics (≤ n allows n projections; < n ≡ ≤ n−1). Greedy may violate the lower side of =, ≥, >.
 
 Exact (``exact_match``): entities and candidates whose scores are all zero are dropped first (thesis §4.4),
-then a PuLP ILP is solved with CBC (bundled, default) or HiGHS (``solver="highs"``). Non-overlap uses one
-clique constraint per target word, Σ_{t ∋ w} Σ_p x[p,t] ≤ 1: for intervals this is equivalent to the
-thesis's pairwise constraints and has a tighter LP relaxation. Without a lower bound on the count only
-positive scores get variables (a zero-score variable cannot improve the objective); with a lower bound
-every remaining (entity, candidate) pair does, as in the thesis. When the count has no lower bound and the
-greedy objective reaches a valid upper bound (min of Σ_p best-``hi`` row scores and the maximum-weight
-non-overlapping set under max_p c[p,t]), the greedy solution is provably optimal and the solver is skipped.
-An infeasible model gives no projections and status ``"infeasible"``.
+then a PuLP ILP is solved with CBC (bundled, default) or HiGHS (``solver="highs"``). Reductions, each keeping
+at least one optimum:
+* a pair (p, t) is dropped when a candidate strictly inside t scores at least as much for p (any solution
+  using t stays feasible and no worse with the inner candidate);
+* without a lower bound on the count only positive scores get variables; with one, every remaining pair
+  does, as in the thesis (so "= 1" may force a zero-score projection);
+* non-overlap is one clique constraint per target word, Σ_{t ∋ w} Σ_p x[p,t] ≤ 1: for intervals this is
+  equivalent to the thesis's pairwise constraints, with a tighter LP relaxation;
+* without a lower bound on the count, the greedy answer is returned when it reaches a valid upper bound
+  (min of Σ_p best-``hi`` row scores and the best non-overlapping set under max_p c[p,t]), for the whole
+  sentence or for each independent group of entities (linked through overlapping kept candidates); only
+  the remaining groups go to the solver (``certify_greedy=False`` sends everything).
+``solver="dp"`` (only for "≤ 1") solves each remaining group of at most ``DP_MAX_ENTITIES`` entities by
+exact dynamic programming over candidate end points and used-entity sets instead, and larger groups with
+the CBC ILP. An infeasible model gives no projections and status ``"infeasible"``.
 """
 from __future__ import annotations
 
@@ -31,6 +38,8 @@ import numpy as np
 from .candidates import Candidates
 
 Op = Literal["<", "<=", "==", ">=", ">"]
+Solver = Literal["cbc", "highs", "dp"]
+DP_MAX_ENTITIES = 12
 Status = Literal["optimal", "greedy", "infeasible"]
 
 
@@ -76,27 +85,38 @@ def greedy_match(
     n_ent, n_cand = scores.shape
     if n_cand != len(cands):
         raise ValueError(f"score matrix has {n_cand} columns for {len(cands)} candidates")
-    work = np.array(scores, dtype=np.float64, copy=True)
-    lo, hi = constraint.bounds()
-    if not thesis_quirks and hi is not None and hi <= 0:
-        return Matching([], 0.0, "greedy")
+    scores = np.asarray(scores, dtype=np.float64)
     counts = np.zeros(n_ent, dtype=np.int64)
     pairs: list[tuple[int, int]] = []
     objective = 0.0
-    flat = work.reshape(-1)
-    while flat.size:
-        best = int(np.argmax(flat))
-        value = flat[best]
+    hi = constraint.bounds()[1]
+    if n_ent == 0 or n_cand == 0 or (not thesis_quirks and hi is not None and hi <= 0):
+        return Matching(pairs, objective, "greedy")
+    # Each row's best remaining (value, first column): the global row-major first maximum is then the first
+    # row with the largest best value. Zeroing columns only invalidates rows whose best column was zeroed.
+    alive = np.ones(n_cand, dtype=bool)
+    open_rows = np.ones(n_ent, dtype=bool)
+    best_col = scores.argmax(axis=1)
+    best_val = scores[np.arange(n_ent), best_col]
+    while True:
+        ent = int(np.argmax(best_val))
+        value = best_val[ent]
         if not value > 0:
             break
-        ent, cand = divmod(best, n_cand)
+        cand = int(best_col[ent])
         pairs.append((ent, cand))
         objective += float(value)
         counts[ent] += 1
         if _row_done(int(counts[ent]), constraint, hi, thesis_quirks):
-            work[ent] = 0.0
+            open_rows[ent] = False
+            best_val[ent] = 0.0
         start, end = cands.starts[cand], cands.ends[cand]
-        work[:, (cands.starts < end) & (cands.ends > start)] = 0.0
+        overlapping = (cands.starts < end) & (cands.ends > start)
+        alive &= ~overlapping
+        for row in np.nonzero(open_rows & overlapping[best_col])[0]:
+            remaining = np.where(alive, scores[row], 0.0)
+            best_col[row] = int(np.argmax(remaining))
+            best_val[row] = remaining[best_col[row]]
     return Matching(pairs, objective, "greedy")
 
 
@@ -131,8 +151,10 @@ def _greedy_is_optimal(objective: float, scores: np.ndarray, cands: Candidates, 
     def reaches(bound: float) -> bool:
         return objective >= bound - 1e-9 * max(1.0, bound)
 
-    if hi is not None and reaches(float((-np.sort(-scores, axis=1)[:, :hi]).sum())):
-        return True
+    if hi is not None:
+        best = scores if hi >= scores.shape[1] else -np.partition(-scores, hi - 1, axis=1)[:, :hi]
+        if reaches(float(best.sum())):
+            return True
     return reaches(_interval_mwis(scores.max(axis=0), cands))
 
 
@@ -161,14 +183,77 @@ def _undominated(eligible: np.ndarray, scores: np.ndarray, cands: Candidates) ->
     return keep
 
 
+def _components(keep: np.ndarray, cands: Candidates) -> list[np.ndarray]:
+    """Groups of entities linked through overlapping kept candidates (independent sub-problems)."""
+    n_ent = keep.shape[0]
+    n_words = int(cands.ends.max())
+    coverage = np.zeros((n_ent, n_words + 1), dtype=np.int64)
+    rows, cols = np.nonzero(keep)
+    np.add.at(coverage, (rows, cands.starts[cols]), 1)
+    np.add.at(coverage, (rows, cands.ends[cols]), -1)
+    covers = np.cumsum(coverage, axis=1)[:, :n_words] > 0
+    parent = list(range(n_ent))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for word in np.nonzero(covers.sum(axis=0) > 1)[0]:
+        first, *others = np.nonzero(covers[:, word])[0].tolist()
+        for other in others:
+            parent[root(other)] = root(first)
+    groups: dict[int, list[int]] = {}
+    for i in range(n_ent):
+        groups.setdefault(root(i), []).append(i)
+    return [np.array(g) for g in groups.values()]
+
+
+def _solve_dp(scores: np.ndarray, cands: Candidates) -> list[tuple[int, int]]:
+    """Exact "≤ 1" matching by dynamic programming over candidate end points and the set of used entities.
+
+    best[i][m] = the best total of non-overlapping candidates ending at or before point i, using only
+    entities in the set m; O(|pairs| · 2^|entities|), so only for small independent groups.
+    """
+    n_ent = scores.shape[0]
+    points = np.unique(np.concatenate([cands.starts, cands.ends]))
+    start_at = np.searchsorted(points, cands.starts)
+    end_at = np.searchsorted(points, cands.ends)
+    masks = np.arange(1 << n_ent)
+    best = np.zeros((len(points), 1 << n_ent))
+    choice = np.full((len(points), 1 << n_ent, 2), -1, dtype=np.int64)  # (entity, candidate) or -1: skip
+    order = np.argsort(end_at, kind="stable")
+    pos = 0
+    for i in range(1, len(points)):
+        best[i] = best[i - 1]
+        while pos < len(order) and end_at[order[pos]] == i:
+            t = int(order[pos])
+            for p in np.nonzero(scores[:, t] > 0)[0]:
+                with_p = masks[(masks >> p) & 1 == 1]
+                value = best[start_at[t], with_p ^ (1 << p)] + scores[p, t]
+                better = value > best[i, with_p]
+                best[i, with_p[better]] = value[better]
+                choice[i, with_p[better]] = (p, t)
+            pos += 1
+    pairs: list[tuple[int, int]] = []
+    i, m = len(points) - 1, (1 << n_ent) - 1
+    while i > 0:
+        p, t = choice[i, m]
+        if p < 0:
+            i -= 1
+        else:
+            pairs.append((int(p), int(t)))
+            i, m = int(start_at[t]), m ^ (1 << int(p))
+    return sorted(pairs)
+
+
 def _solve_ilp(
-    scores: np.ndarray, cands: Candidates, lo: int, hi: int | None, solver: Literal["cbc", "highs"]
+    scores: np.ndarray, cands: Candidates, keep: np.ndarray, lo: int, hi: int | None, solver: Literal["cbc", "highs"]
 ) -> tuple[list[tuple[int, int]], float] | None:
-    """Solve the reduced ILP with PuLP; ``None`` when it is infeasible."""
+    """Solve the ILP over the (entity, candidate) variables in ``keep`` with PuLP; ``None`` if infeasible."""
     import pulp
 
-    eligible = scores > 0 if lo == 0 else np.ones(scores.shape, dtype=bool)
-    keep = _undominated(eligible, scores, cands)
     prob = pulp.LpProblem("projection", pulp.LpMaximize)
     ent_idx, cand_idx = np.nonzero(keep)
     x = {
@@ -214,15 +299,17 @@ def exact_match(
     cands: Candidates,
     constraint: CountConstraint = CountConstraint(),
     *,
-    solver: Literal["cbc", "highs"] = "cbc",
+    solver: Solver = "cbc",
     certify_greedy: bool = True,
 ) -> Matching:
     """The optimal matching (see the module docstring); pairs are sorted by (entity, candidate)."""
     if scores.shape[1] != len(cands):
         raise ValueError(f"score matrix has {scores.shape[1]} columns for {len(cands)} candidates")
-    if solver not in ("cbc", "highs"):
-        raise ValueError(f"unknown ILP solver {solver!r}; use 'cbc' or 'highs'")
+    if solver not in ("cbc", "highs", "dp"):
+        raise ValueError(f"unknown exact solver {solver!r}; use 'cbc', 'highs' or 'dp'")
     lo, hi = constraint.bounds()
+    if solver == "dp" and (lo, hi) != (0, 1):
+        raise ValueError(f"the 'dp' solver handles only '<= 1' (or '< 2'), not {constraint.op} {constraint.n}")
     if hi is not None and hi < lo:
         return Matching([], 0.0, "infeasible")
     rows = np.nonzero((scores > 0).any(axis=1))[0]
@@ -231,15 +318,33 @@ def exact_match(
         return Matching([], 0.0, "optimal")
     reduced = np.asarray(scores, dtype=np.float64)[np.ix_(rows, cols)]
     sub = Candidates(cands.starts[cols], cands.ends[cols])
+    certified: list[tuple[int, int]] = []
     if certify_greedy and lo == 0:
         greedy = greedy_match(reduced, sub, constraint)
         if _greedy_is_optimal(greedy.objective, reduced, sub, hi):
-            chosen = sorted((int(rows[p]), int(cols[t])) for p, t in greedy.pairs)
-            return Matching(chosen, greedy.objective, "optimal")
-    solved = _solve_ilp(reduced, sub, lo, hi, solver)
+            return Matching(sorted((int(rows[p]), int(cols[t])) for p, t in greedy.pairs), greedy.objective, "optimal")
+    keep = _undominated(reduced > 0 if lo == 0 else np.ones(reduced.shape, dtype=bool), reduced, sub)
+    if lo == 0 and (certify_greedy or solver == "dp"):  # independent sub-problems one by one
+        kept_scores = np.where(keep, reduced, 0.0)
+        for group in _components(keep, sub):
+            group_cols = np.nonzero(keep[group].any(axis=0))[0]
+            part = kept_scores[np.ix_(group, group_cols)]
+            part_cands = Candidates(sub.starts[group_cols], sub.ends[group_cols])
+            greedy = greedy_match(part, part_cands, constraint) if certify_greedy else None
+            if greedy is not None and _greedy_is_optimal(greedy.objective, part, part_cands, hi):
+                chosen_part = greedy.pairs
+            elif solver == "dp" and len(group) <= DP_MAX_ENTITIES:
+                chosen_part = _solve_dp(part, part_cands)
+            else:
+                continue
+            certified.extend((int(group[p]), int(group_cols[t])) for p, t in chosen_part)
+            keep[group] = False
+    ilp_solver = "cbc" if solver == "dp" else solver
+    solved = _solve_ilp(reduced, sub, keep, lo, hi, ilp_solver) if keep.any() else ([], 0.0)
     if solved is None:
         return Matching([], 0.0, "infeasible")
-    chosen, objective = solved
+    chosen = sorted(certified + solved[0])
+    objective = float(sum(reduced[p, t] for p, t in chosen))
     return Matching([(int(rows[p]), int(cols[t])) for p, t in chosen], objective, "optimal")
 
 
@@ -259,7 +364,7 @@ class ExactMatcher:
     """``exact_match`` as a matcher object for ``project_candidates``."""
 
     constraint: CountConstraint = CountConstraint()
-    solver: Literal["cbc", "highs"] = "cbc"
+    solver: Solver = "cbc"
     certify_greedy: bool = True
 
     def __call__(self, scores: np.ndarray, cands: Candidates) -> Matching:

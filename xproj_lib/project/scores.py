@@ -52,7 +52,7 @@ class AlignmentScore:
         prefix = np.cumsum(counts, axis=1)
         linked = prefix[:, cands.ends] - prefix[:, cands.starts]
         lengths = (ends - starts)[:, None] + (cands.ends - cands.starts)[None, :]
-        return np.where(linked > 0, (2 * linked).astype(np.float64) / lengths, 0.0)
+        return (2 * linked) / lengths  # true division of exact integers: 0 where A = 0, as in the paper
 
 
 def _class_indices(labels: Sequence[str], ignore: frozenset[str]) -> dict[str, tuple[int, int]]:

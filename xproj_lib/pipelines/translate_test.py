@@ -1,0 +1,263 @@
+"""The paper's translate-test protocol (method-paper §1) on MasakhaNER2 and PAN-X, one cell per method.
+
+The gold target sentence is detokenised (Treebank; plain concatenation for ``chars``/``jieba``
+languages) and translated into English with NLLB; the translation is word-split and labelled by the
+English NER model; for ``direction: tgt2tgt`` the English words and entities are back-translated into
+the target language with EasyProject markers. The entities are then projected onto the gold target
+tokens over a word alignment (source side ↔ gold target tokens), mapped to the dataset's label set
+(MISC is kept through projection and dropped here) and scored with seqeval (DATE ignored on
+MasakhaNER2). ``kind: model_transfer`` runs the same NER model on the gold target tokens instead.
+
+Projections (a method's ``projection`` block): ``heuristic`` and ``candidates`` (``ngram`` = the
+paper's "dummy", ``ner`` = NER-model spans on the target tokens; greedy or ILP) as in
+:func:`components.make_projector`, and ``preset`` = a thesis scoring pipeline (alignment, NER and
+translation-probability scores and their fusion, :func:`xproj_lib.project.build_preset`).
+
+Every intermediate artefact is cached by content, so the methods of one language share it: translations
+and translation probabilities (:mod:`xproj_lib.translate`), English and target NER outputs
+(``cached_json("translate-test-ner", …)``) and alignments (the aligner's own cache). Models are loaded
+only on a cache miss. Profile model names ``tiny-nllb`` and ``tiny-conll-ner`` are random tiny models
+built at first use (the ``paper-tiny`` profile); anything else resolves like
+:func:`components.encoder_path` (folder or hub id; offline, a missing hub model raises
+:class:`xproj_lib.models.ModelUnavailableError`).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..align.subword import model_fingerprint
+from ..cache import cache_dir, cached_json
+from ..datasets import get_dataset, load_ner
+from ..display import Example
+from ..easyproject import EasyProject
+from ..evaluate import evaluate
+from ..ner import TransformersTagger
+from ..project import (
+    PRESETS,
+    CountConstraint,
+    ExactMatcher,
+    GreedyMatcher,
+    ProjectionInput,
+    WordProbs,
+    build_preset,
+    project_candidates_batch,
+)
+from ..tags import spans_to_tags, tags_to_spans
+from ..tiny import CONLL_LABELS, build_tiny_encoder, build_tiny_translator
+from ..translate import Decoding, Translator, nmt_pair_scorer
+from ..types import Span
+from ..words import detokenize, split_words
+from .base import CellOutcome, Timer, pick_examples, record_for, to_dataset_labels
+from .components import Projector, encoder_path, make_aligner, make_projector
+
+ENGLISH = "eng_Latn"
+TINY_MODELS: dict[str, Callable[[Path], Path]] = {
+    "tiny-nllb": lambda path: build_tiny_translator(path),
+    "tiny-conll-ner": lambda path: build_tiny_encoder(path, labels=CONLL_LABELS, model_type="xlm-roberta"),
+}
+_DECODING_KEYS = ("max_length", "num_beams")
+
+
+def model_path(name: str) -> str:
+    """A loadable folder for a profile model name: a tiny model (built once into the cache) or as
+    :func:`components.encoder_path` resolves it."""
+    if name not in TINY_MODELS:
+        return encoder_path(name)
+    folder = cache_dir("models") / f"{name}-seed0"
+    if not (folder / "config.json").is_file():
+        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".tmp-{name}-"))
+        TINY_MODELS[name](tmp)
+        if folder.exists():  # another process built it meanwhile
+            shutil.rmtree(tmp)
+        else:
+            os.replace(tmp, folder)
+    return str(folder)
+
+
+def make_translator(spec: dict[str, Any]) -> tuple[Translator, Decoding]:
+    """The translator and default decoding of a profile block (``model``, ``tokenizer``, ``batch_size``,
+    ``dtype``, ``device``, ``max_length``, ``num_beams``)."""
+    spec = dict(spec)
+    decoding = Decoding(**{k: spec.pop(k) for k in _DECODING_KEYS if k in spec})
+    tokenizer = spec.pop("tokenizer", None)
+    translator = Translator(model_path(spec.pop("model")),
+                            tokenizer=model_path(tokenizer) if tokenizer else None, **spec)
+    return translator, decoding
+
+
+@lru_cache(maxsize=2)
+def _tagger(path: str, batch_size: int, max_length: int) -> TransformersTagger:
+    """A token-classification tagger, loaded once per process."""
+    return TransformersTagger(path, batch_size=batch_size, max_length=max_length)
+
+
+def tag(spec: dict[str, Any], sentences: Sequence[Sequence[str]], output: str) -> Any:
+    """The NER model's ``tags`` (IOB2 per word) or ``proba`` (``{"labels", "probs"}``) for ``sentences``,
+    cached by model and words; the model is loaded only on a miss."""
+    path = model_path(spec["model"])
+    batch_size, max_length = int(spec.get("batch_size", 32)), int(spec.get("max_length", 512))
+    words = [list(s) for s in sentences]
+
+    def compute() -> Any:
+        tagger = _tagger(path, batch_size, max_length)
+        if output == "tags":
+            return tagger.predict(words)
+        return {"labels": tagger.labels, "probs": [p.tolist() for p in tagger.predict_proba(words)]}
+
+    if output not in ("tags", "proba"):
+        raise ValueError(f"unknown tagger output {output!r}")
+    key = {"model": model_fingerprint(path), "max_length": max_length, "output": output, "words": words}
+    return cached_json("translate-test-ner", key, compute)
+
+
+def preset_projector(cfg: dict[str, Any], pair_scorer: Any) -> Projector:
+    """A projector for a thesis scoring preset (``preset``, ``max_len``, ``matcher``, ``op``, ``n_proj``,
+    ``solver``, ``ignore_classes``)."""
+    extractor, scorer = build_preset(cfg["preset"], pair_scorer=pair_scorer, max_len=cfg.get("max_len", 10),
+                                     ignore_classes=tuple(cfg.get("ignore_classes", ())))
+    constraint = CountConstraint(cfg.get("op", "<="), cfg.get("n_proj", 1))
+    name = cfg.get("matcher", "ilp")
+    if name not in ("greedy", "ilp"):
+        raise ValueError(f"unknown matcher {name!r}: use 'greedy' or 'ilp'")
+    matcher = (GreedyMatcher(constraint) if name == "greedy"
+               else ExactMatcher(constraint, solver=cfg.get("solver", "cbc")))
+
+    def project(inputs: Sequence[ProjectionInput]) -> tuple[list[list[str]], dict[str, int]]:
+        results, statuses = project_candidates_batch(inputs, extractor=extractor, scorer=scorer, matcher=matcher)
+        return [r.tags for r in results], dict(statuses)
+
+    return project
+
+
+def english_side(cfg: dict[str, Any], tokens: list[list[str]], timer: Timer
+                 ) -> tuple[list[list[str]], list[list[Span]], dict[str, Any]]:
+    """Forward translation into English, English words and their predicted entities."""
+    language, models = cfg["language"], cfg["models"]
+    with timer("translate"):
+        translator, decoding = make_translator(models["translator"])
+        texts = [detokenize(t, language["word_split"]) for t in tokens]
+        english = translator.translate(texts, language["nllb"], ENGLISH, decoding)
+        words = [split_words(text, "whitespace") for text in english]
+    with timer("source_ner"):
+        entities = [tags_to_spans(t) for t in tag(models["ner"], words, "tags")]
+    return words, entities, {"forward_translation": asdict(translator.stats)}
+
+
+def back_translation(cfg: dict[str, Any], words: list[list[str]], entities: list[list[Span]], timer: Timer
+                     ) -> tuple[list[list[str]], list[list[Span]], dict[str, Any]]:
+    """EasyProject back-translation of the English words and entities into the target language."""
+    language, spec = cfg["language"], dict(cfg["models"]["backtranslator"])
+    options = {k: spec.pop(k) for k in ("match", "unmatched", "threshold") if k in spec}
+    entity_max_length = spec.pop("entity_max_length", Decoding().max_length)
+    with timer("backtranslate"):
+        translator, decoding = make_translator(spec)
+        easy = EasyProject(translator, sentence_decoding=decoding,
+                           entity_decoding=Decoding(entity_max_length, decoding.num_beams), **options)
+        results, markers = easy.back_translate(words, entities, ENGLISH, language["nllb"], language["word_split"])
+    stats = {"back_translation": asdict(translator.stats), "markers": asdict(markers)}
+    return [r.words for r in results], [r.entities for r in results], stats
+
+
+def projector_for(cfg: dict[str, Any], src_code: str) -> tuple[Projector, Any]:
+    """The method's projector and, for presets with a translation score, the translator it uses."""
+    projection = cfg["method_params"]["projection"]
+    if projection["name"] != "preset":
+        return make_projector(projection, cfg["language"]["word_split"]), None
+    if projection["preset"] not in PRESETS:
+        raise ValueError(f"unknown scoring preset {projection['preset']!r}; known: {sorted(PRESETS)}")
+    scorer, translator = None, None
+    if PRESETS[projection["preset"]].nmt:
+        translator, _ = make_translator(cfg["models"]["nmt_score"])
+        scorer = nmt_pair_scorer(translator, src_code, cfg["language"]["nllb"])
+    return preset_projector(projection, scorer), translator
+
+
+def needs_ner(projection: dict[str, Any]) -> tuple[bool, bool]:
+    """Whether a projection needs target NER spans (candidates) and target NER probabilities (scores)."""
+    spans = projection.get("candidates") == "ner"
+    preset = PRESETS.get(projection.get("preset", "")) if projection["name"] == "preset" else None
+    return spans, bool(preset and (preset.ner or preset.ner_spans))
+
+
+def project(cfg: dict[str, Any], tokens: list[list[str]], timer: Timer
+            ) -> tuple[list[list[str]], dict[str, Any], list[Example]]:
+    """Translate, label, (back-translate), align and project one language's test sentences."""
+    method, models = cfg["method_params"], cfg["models"]
+    direction = method.get("direction", "src2tgt")
+    if direction not in ("src2tgt", "tgt2tgt"):
+        raise ValueError(f"method {cfg['method']!r}: direction must be src2tgt or tgt2tgt, got {direction!r}")
+    src_words, src_entities, stats = english_side(cfg, tokens, timer)
+    src_code = ENGLISH
+    if direction == "tgt2tgt":
+        src_words, src_entities, bt_stats = back_translation(cfg, src_words, src_entities, timer)
+        stats.update(bt_stats)
+        src_code = cfg["language"]["nllb"]
+    alignments = None
+    if "aligner" in method:
+        with timer("align"):
+            alignments = make_aligner(method["aligner"], models).align(list(zip(src_words, tokens)))
+        stats["words_past_encoder_limit"] = sum(a.dropped_src + a.dropped_tgt for a in alignments)
+    want_spans, want_probs = needs_ner(method["projection"])
+    ner_spans: list[list[Span] | None] = [None] * len(tokens)
+    ner_probs: list[WordProbs | None] = [None] * len(tokens)
+    with timer("target_ner"):
+        if want_spans:
+            ner_spans = [tags_to_spans(t) for t in tag(models["ner"], tokens, "tags")]
+        if want_probs:
+            proba = tag(models["ner"], tokens, "proba")
+            labels = tuple(proba["labels"])
+            ner_probs = [WordProbs(np.asarray(p, dtype=np.float64).reshape(-1, len(labels)), labels)
+                         for p in proba["probs"]]
+    links = [a.links for a in alignments] if alignments is not None else [[] for _ in tokens]
+    inputs = [ProjectionInput(t, e, al, src_tokens=w, ner_spans=ns, ner_probs=npr)
+              for t, e, al, w, ns, npr in zip(tokens, src_entities, links, src_words, ner_spans, ner_probs)]
+    with timer("project"):
+        projector, scorer_model = projector_for(cfg, src_code)
+        projected, stats["matcher_status"] = projector(inputs)
+    if scorer_model is not None:
+        stats["translation_scores"] = asdict(scorer_model.stats)
+    stats["source_entities"] = sum(len(e) for e in src_entities)
+    stats["projected_entities"] = sum(t.startswith("B-") for tags in projected for t in tags)
+    examples = [Example(list(w), spans_to_tags(e, len(w)), t, p, None, al)
+                for w, e, t, p, al in zip(src_words, src_entities, tokens, projected, links)]
+    return projected, stats, examples
+
+
+def run(cell) -> CellOutcome:  # noqa: ANN001 - a study.Cell
+    """Run one (dataset, language, method) cell of the translate-test protocol."""
+    cfg = cell.config
+    language, method = cfg["language"], cfg["method_params"]
+    if language["nllb"] is None:
+        raise ValueError(f"{language['iso639_3']}: NLLB-200 has no code for this language (field 'nllb' of its "
+                         "language file is null), so it cannot be translated")
+    timer = Timer()
+    with timer("load"):
+        gold = load_ner(cfg["dataset"], cfg["dataset_code"], cfg["split"], limit=cfg["limit"])
+    tokens = [s.tokens for s in gold]
+    if method["kind"] == "model_transfer":
+        with timer("target_ner"):
+            raw = tag(cfg["models"]["ner"], tokens, "tags")
+        stats: dict[str, Any] = {}
+        examples: list[Example] = []
+    elif method["kind"] == "projection":
+        raw, stats, examples = project(cfg, tokens, timer)
+    else:
+        raise ValueError(f"the translate_test pipeline cannot run methods of kind {method['kind']!r}")
+    predicted, n_relabelled = to_dataset_labels(cfg["dataset"], raw)
+    metrics = evaluate([s.tags for s in gold], predicted, get_dataset(cfg["dataset"]).ignore_labels)
+    metrics.update(stats, tags_outside_label_set=n_relabelled)
+    for ex, pred, sentence in zip(examples, predicted, gold):
+        ex.pred_tags, ex.gold_tags = pred, sentence.tags
+    notes = ("translate-test: gold target → NLLB → English NER"
+             + (" → EasyProject back-translation" if method.get("direction") == "tgt2tgt" else "")
+             + "; classes outside the dataset's label set (MISC) are dropped after projection")
+    return CellOutcome(record_for(cell, metrics, timer, notes), pick_examples(examples))
