@@ -111,7 +111,8 @@ class Cell:
 
     @property
     def hash(self) -> str:
-        return config_hash(self.config)
+        """Hash of everything that determines the result; the profile's name does not, so profiles share cells."""
+        return config_hash({k: v for k, v in self.config.items() if k != "profile"})
 
     @property
     def name(self) -> str:
