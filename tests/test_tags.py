@@ -1,6 +1,6 @@
 from hypothesis import given, strategies as st
 
-from xproj_lib.tags import drop_types, iob1_to_iob2, keep_types, repair_iob2, spans_to_tags, tags_to_spans
+from xproj_lib.tags import iob1_to_iob2, repair_iob2, spans_to_tags, tags_to_spans
 from xproj_lib.types import Span
 
 
@@ -24,12 +24,6 @@ def test_repair_counts_each_orphan():
 def test_iob1_to_iob2():
     # IOB1: B- only separates two adjacent entities of the same type.
     assert iob1_to_iob2(["I-PER", "I-PER", "B-PER", "O", "I-LOC"]) == ["B-PER", "I-PER", "B-PER", "O", "B-LOC"]
-
-
-def test_keep_and_drop_types():
-    tags = ["B-PER", "I-PER", "B-MISC", "B-DATE", "O"]
-    assert keep_types(tags, {"PER", "DATE"}) == ["B-PER", "I-PER", "O", "B-DATE", "O"]
-    assert drop_types(tags, {"DATE"}) == ["B-PER", "I-PER", "B-MISC", "O", "O"]
 
 
 tag_lists = st.lists(st.sampled_from(["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]), max_size=30)

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Sequence
 
 from seqeval.metrics import classification_report
 
-from .tags import drop_types
+from .tags import restrict_labels
 
 
 def proj_ratio(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> float:
@@ -32,8 +32,8 @@ def evaluate(
     if len(gold) != len(pred):
         raise ValueError(f"{len(gold)} gold sentences but {len(pred)} predicted")
     ignore = tuple(ignore_labels)
-    gold_l = [drop_types(s, ignore) for s in gold]
-    pred_l = [drop_types(s, ignore) for s in pred]
+    gold_l = [restrict_labels(s, drop_labels=ignore)[0] for s in gold]
+    pred_l = [restrict_labels(s, drop_labels=ignore)[0] for s in pred]
     for i, (g, p) in enumerate(zip(gold_l, pred_l)):
         if len(g) != len(p):
             raise ValueError(f"sentence {i}: {len(g)} gold tags but {len(p)} predicted")

@@ -5,7 +5,7 @@ Words arrive pre-split. A word's label is the argmax of the softmax of its **fir
 so IOB1 models such as ``FacebookAI/xlm-roberta-large-finetuned-conll03-english`` (consecutive
 ``I-X`` words form one entity) and IOB2 models both give valid IOB2. Words beyond the model's input
 limit are tagged ``O`` and counted in :attr:`TransformersTagger.stats` and the log. MISC is kept:
-callers erase it where a dataset lacks it (:func:`xproj_lib.tags.drop_types`).
+callers erase it where a dataset lacks it (:func:`xproj_lib.tags.restrict_labels`).
 """
 from __future__ import annotations
 

@@ -1,7 +1,12 @@
-"""IOB2 tag handling: spans <-> tags, IOB1 -> IOB2, explicit repair of orphan I- tags."""
+"""IOB2 tag handling: spans <-> tags, IOB1 -> IOB2, explicit repair of orphan I- tags, output label sets.
+
+The paper keeps every source class (MISC included) through projection and maps classes outside the dataset's
+label set to ``O`` only when writing the output (MasakhaNER2 and PAN-X lack MISC); evaluation maps ignored
+classes (DATE on MasakhaNER2) to ``O`` on both sides. ``restrict_labels`` does both, and counts what it changed.
+"""
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Sequence
 
 from .types import Span
 
@@ -52,13 +57,21 @@ def iob1_to_iob2(tags: Sequence[str]) -> list[str]:
     return repair_iob2(tags)[0]
 
 
-def keep_types(tags: Sequence[str], types: Iterable[str]) -> list[str]:
-    """Map every tag whose entity type is not in ``types`` to ``O`` (e.g. MISC on MasakhaNER2, DATE at evaluation)."""
-    allowed = set(types)
-    return [tag if tag == "O" or tag[2:] in allowed else "O" for tag in tags]
-
-
-def drop_types(tags: Sequence[str], types: Iterable[str]) -> list[str]:
-    """Map every tag whose entity type is in ``types`` to ``O``."""
-    dropped = set(types)
-    return [tag if tag == "O" or tag[2:] not in dropped else "O" for tag in tags]
+def restrict_labels(
+    tags: Sequence[str],
+    output_labels: Collection[str] | None = None,
+    drop_labels: Collection[str] = (),
+) -> tuple[list[str], int]:
+    """Map ``B-X``/``I-X`` to ``O`` when class X is not in ``output_labels`` (``None``: all) or is in
+    ``drop_labels``; return the new tags and the number of tags changed.
+    """
+    out: list[str] = []
+    changed = 0
+    for tag in tags:
+        cls = tag[2:] if tag[:2] in ("B-", "I-") else None
+        if cls is not None and ((output_labels is not None and cls not in output_labels) or cls in drop_labels):
+            out.append("O")
+            changed += 1
+        else:
+            out.append(tag)
+    return out, changed

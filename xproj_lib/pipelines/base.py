@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ..datasets import get_dataset
 from ..display import Example
-from ..project import restrict_labels
+from ..tags import restrict_labels
 from ..records import ResultRecord
 
 

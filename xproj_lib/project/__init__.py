@@ -18,7 +18,7 @@ from .candidates import (
 )
 from .heuristic import HeuristicConfig, project_heuristic, project_heuristic_batch
 from .inputs import ProjectionInput, WordProbs
-from .labels import restrict_labels
+from ..tags import restrict_labels
 from .matching import CountConstraint, ExactMatcher, GreedyMatcher, Matching, exact_match, greedy_match
 from .pipeline import CandidateProjection, project_candidates, project_candidates_batch
 from .scores import (
