@@ -133,8 +133,9 @@ def _trainer(base: Path, adversarial: AdversarialConfig, lr: float = 1e-2) -> tu
 def test_adversarial_steps_change_both_losses(base: Path) -> None:
     trainer, batch = _trainer(base, AdversarialConfig(lambda_max=1.0, hidden_size=16, unlabelled_batch_size=3))
     optimizer = trainer.make_optimizer()
-    in_optimizer = {id(p) for group in optimizer.param_groups for p in group["params"]}
-    assert all(id(p) in in_optimizer for p in trainer.discriminator.parameters())
+    disc_group = optimizer.param_groups[-1]
+    assert [id(p) for p in disc_group["params"]] == [id(p) for p in trainer.discriminator.parameters()]
+    assert disc_group["lr"] == 1e-3 and optimizer.param_groups[0]["lr"] == 1e-2
     disc_before = [p.detach().clone() for p in trainer.discriminator.parameters()]
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
     trainer.total_steps = 8

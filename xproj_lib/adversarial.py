@@ -44,6 +44,9 @@ class AdversarialConfig:
     hidden_size: int = 256  # discriminator hidden layer width
     dropout: float = 0.1  # discriminator dropout
     unlabelled_batch_size: int = 16  # unlabelled sentences per language per optimiser step
+    # A fresh MLP learns little at a fine-tuning learning rate: at 1e-4 it stayed near chance
+    # (accuracy 0.54) over 80 steps on en/hau with e5-small. None: the tagger's learning rate.
+    discriminator_lr: float | None = 1e-3
     pooling: str = "mean"  # "mean" (last hidden state over attended tokens) or "cls" (first token)
 
     def __post_init__(self) -> None:
@@ -53,7 +56,8 @@ class AdversarialConfig:
         if self.lambda_max < 0 or self.gamma <= 0:
             raise ValueError(f"AdversarialConfig needs lambda_max >= 0 and gamma > 0, "
                              f"got {self.lambda_max}, {self.gamma}")
-        if self.hidden_size < 1 or self.unlabelled_batch_size < 1 or not 0 <= self.dropout < 1:
+        bad_lr = self.discriminator_lr is not None and self.discriminator_lr <= 0
+        if self.hidden_size < 1 or self.unlabelled_batch_size < 1 or not 0 <= self.dropout < 1 or bad_lr:
             raise ValueError(f"AdversarialConfig: bad sizes or dropout in {self}")
 
 
@@ -196,9 +200,15 @@ class AdversarialTrainer(TokenClassifierTrainer):
         batch = collate(chosen, self.tokenizer.pad_token_id)
         return {k: v.to(self.device) for k, v in batch.items()}, torch.tensor(langs, device=self.device)
 
-    def trainable_parameters(self) -> list[torch.nn.Parameter]:
-        """The tagger's trainable parameters and the discriminator's."""
-        return super().trainable_parameters() + list(self.discriminator.parameters())
+    def make_optimizer(self) -> torch.optim.Optimizer:
+        """The tagger's AdamW plus a group for the discriminator (its own learning rate, no weight decay).
+
+        The learning-rate schedule scales both; gradient clipping covers the tagger's parameters only.
+        """
+        optimizer = super().make_optimizer()
+        lr = self.adversarial.discriminator_lr or self.config.learning_rate
+        optimizer.add_param_group({"params": list(self.discriminator.parameters()), "lr": lr, "weight_decay": 0.0})
+        return optimizer
 
     def discriminator_loss(self, batch: dict[str, torch.Tensor], langs: torch.Tensor) -> torch.Tensor:
         """Cross-entropy of the discriminator on ``batch``, reading the encoder through the GRL."""

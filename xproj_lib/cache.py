@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -56,3 +57,21 @@ def cached_json(namespace: str, key_obj: Any, compute: Callable[[], Any]) -> Any
         value = compute()
         atomic_write_text(path, json.dumps(value, ensure_ascii=False))
     return value
+
+
+def built_folder(name: str, build: Callable[[Path], Any]) -> Path:
+    """``cache_dir("models")/name``, built once by ``build(folder)`` in a temporary folder and renamed into place."""
+    folder = cache_dir("models") / name
+    if (folder / "config.json").is_file():
+        return folder
+    with FileLock(str(folder) + ".lock"):
+        if not (folder / "config.json").is_file():
+            tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".tmp-{name}-"))
+            try:
+                build(tmp)
+                if folder.exists():  # a partial folder from an interrupted older layout
+                    shutil.rmtree(folder)
+                os.replace(tmp, folder)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+    return folder

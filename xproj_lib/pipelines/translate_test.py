@@ -16,71 +16,36 @@ translation-probability scores and their fusion, :func:`xproj_lib.project.build_
 Every intermediate artefact is cached by content, so the methods of one language share it: translations
 and translation probabilities (:mod:`xproj_lib.translate`), English and target NER outputs
 (``cached_json("translate-test-ner", …)``) and alignments (the aligner's own cache). Models are loaded
-only on a cache miss. Profile model names ``tiny-nllb`` and ``tiny-conll-ner`` are random tiny models
-built at first use (the ``paper-tiny`` profile); anything else resolves like
-:func:`components.encoder_path` (folder or hub id; offline, a missing hub model raises
+only on a cache miss. Model names resolve through
+:func:`components.model_path` (folder or hub id; offline, a missing hub model raises
 :class:`xproj_lib.models.ModelUnavailableError`).
 """
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..align.subword import model_fingerprint
-from ..cache import cache_dir, cached_json
+from ..cache import cached_json
 from ..datasets import get_dataset, load_ner
 from ..display import Example
 from ..easyproject import EasyProject
 from ..evaluate import evaluate
 from ..ner import TransformersTagger
-from ..project import (
-    PRESETS,
-    CountConstraint,
-    ExactMatcher,
-    GreedyMatcher,
-    ProjectionInput,
-    WordProbs,
-    build_preset,
-    project_candidates_batch,
-)
+from ..project import PRESETS, ProjectionInput, WordProbs
 from ..tags import spans_to_tags, tags_to_spans
-from ..tiny import CONLL_LABELS, build_tiny_encoder, build_tiny_translator
 from ..translate import Decoding, Translator, nmt_pair_scorer
 from ..types import Span
 from ..words import detokenize, split_words
 from .base import CellOutcome, Timer, pick_examples, record_for, to_dataset_labels
-from .components import Projector, encoder_path, make_aligner, make_projector
+from .components import Projector, make_aligner, make_projector, model_path
 
 ENGLISH = "eng_Latn"
-TINY_MODELS: dict[str, Callable[[Path], Path]] = {
-    "tiny-nllb": lambda path: build_tiny_translator(path),
-    "tiny-conll-ner": lambda path: build_tiny_encoder(path, labels=CONLL_LABELS, model_type="xlm-roberta"),
-}
 _DECODING_KEYS = ("max_length", "num_beams")
-
-
-def model_path(name: str) -> str:
-    """A loadable folder for a profile model name: a tiny model (built once into the cache) or as
-    :func:`components.encoder_path` resolves it."""
-    if name not in TINY_MODELS:
-        return encoder_path(name)
-    folder = cache_dir("models") / f"{name}-seed0"
-    if not (folder / "config.json").is_file():
-        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".tmp-{name}-"))
-        TINY_MODELS[name](tmp)
-        if folder.exists():  # another process built it meanwhile
-            shutil.rmtree(tmp)
-        else:
-            os.replace(tmp, folder)
-    return str(folder)
 
 
 def make_translator(spec: dict[str, Any]) -> tuple[Translator, Decoding]:
@@ -117,25 +82,6 @@ def tag(spec: dict[str, Any], sentences: Sequence[Sequence[str]], output: str) -
         raise ValueError(f"unknown tagger output {output!r}")
     key = {"model": model_fingerprint(path), "max_length": max_length, "output": output, "words": words}
     return cached_json("translate-test-ner", key, compute)
-
-
-def preset_projector(cfg: dict[str, Any], pair_scorer: Any) -> Projector:
-    """A projector for a thesis scoring preset (``preset``, ``max_len``, ``matcher``, ``op``, ``n_proj``,
-    ``solver``, ``ignore_classes``)."""
-    extractor, scorer = build_preset(cfg["preset"], pair_scorer=pair_scorer, max_len=cfg.get("max_len", 10),
-                                     ignore_classes=tuple(cfg.get("ignore_classes", ())))
-    constraint = CountConstraint(cfg.get("op", "<="), cfg.get("n_proj", 1))
-    name = cfg.get("matcher", "ilp")
-    if name not in ("greedy", "ilp"):
-        raise ValueError(f"unknown matcher {name!r}: use 'greedy' or 'ilp'")
-    matcher = (GreedyMatcher(constraint) if name == "greedy"
-               else ExactMatcher(constraint, solver=cfg.get("solver", "cbc")))
-
-    def project(inputs: Sequence[ProjectionInput]) -> tuple[list[list[str]], dict[str, int]]:
-        results, statuses = project_candidates_batch(inputs, extractor=extractor, scorer=scorer, matcher=matcher)
-        return [r.tags for r in results], dict(statuses)
-
-    return project
 
 
 def english_side(cfg: dict[str, Any], tokens: list[list[str]], timer: Timer
@@ -178,7 +124,7 @@ def projector_for(cfg: dict[str, Any], src_code: str) -> tuple[Projector, Any]:
     if PRESETS[projection["preset"]].nmt:
         translator, _ = make_translator(cfg["models"]["nmt_score"])
         scorer = nmt_pair_scorer(translator, src_code, cfg["language"]["nllb"])
-    return preset_projector(projection, scorer), translator
+    return make_projector(projection, cfg["language"]["word_split"], scorer), translator
 
 
 def needs_ner(projection: dict[str, Any]) -> tuple[bool, bool]:

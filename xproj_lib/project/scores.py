@@ -161,7 +161,8 @@ class TranslationScore:
 
     pair_scorer: PairScorer
     threshold: float = 0.1
-    detokenize: Callable[[Sequence[str]], str] = field(default=treebank_detokenize)
+    detokenize: Callable[[Sequence[str]], str] = field(default=treebank_detokenize)  # English entity words
+    target_detokenize: Callable[[Sequence[str]], str] = field(default=treebank_detokenize)  # candidate words
 
     def __call__(self, inp: ProjectionInput, cands: Candidates) -> np.ndarray:
         n_ent, n_cand = len(inp.entities), len(cands)
@@ -170,7 +171,7 @@ class TranslationScore:
         if not inp.src_tokens:
             raise ValueError(f"sentence {inp.id!r}: the translation score needs src_tokens, which are missing")
         src = [self.detokenize(inp.src_tokens[e.start : e.end]) for e in inp.entities]
-        tgt = [self.detokenize(inp.tgt_tokens[s:e]) for s, e in cands.spans()]
+        tgt = [self.target_detokenize(inp.tgt_tokens[s:e]) for s, e in cands.spans()]
         flat = np.asarray(self.pair_scorer([a for a in src for _ in tgt], tgt * n_ent), dtype=np.float64)
         if flat.shape != (n_ent * n_cand,):
             raise ValueError(f"pair scorer returned {flat.shape} scores for {n_ent * n_cand} pairs")
@@ -220,8 +221,12 @@ def build_preset(
     pair_scorer: PairScorer | None = None,
     max_len: int | None = 10,
     ignore_classes: tuple[str, ...] = (),
+    target_detokenize: Callable[[Sequence[str]], str] = treebank_detokenize,
 ) -> tuple[AlignedSubrangeCandidates | NGramCandidates, Scorer]:
-    """The (candidate extractor, scorer) of a thesis pipeline; M = ``max_len`` words (thesis: 10)."""
+    """The (candidate extractor, scorer) of a thesis pipeline; M = ``max_len`` words (thesis: 10).
+
+    ``target_detokenize`` joins candidate words for the translation score (plain concatenation for languages
+    written without spaces)."""
     if name not in PRESETS:
         raise ValueError(f"unknown scoring preset {name!r}; known: {sorted(PRESETS)}")
     preset = PRESETS[name]
@@ -235,7 +240,7 @@ def build_preset(
     if preset.nmt:
         if pair_scorer is None:
             raise ValueError(f"preset {name!r} needs a translation pair_scorer")
-        parts.append((TranslationScore(pair_scorer), preset.nmt))
+        parts.append((TranslationScore(pair_scorer, target_detokenize=target_detokenize), preset.nmt))
     extractor: AlignedSubrangeCandidates | NGramCandidates
     if preset.candidates == "aligned_subranges":
         extractor = AlignedSubrangeCandidates(max_len=max_len)
