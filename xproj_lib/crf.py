@@ -22,7 +22,7 @@ import sklearn_crfsuite
 
 from .cache import atomic_write_text, cache_dir, content_key
 from .tags import repair_iob2
-from .types import Sentence
+from .types import Sentence, require_tokens
 
 log = logging.getLogger(__name__)
 
@@ -157,22 +157,13 @@ class CRFTagger:
         return cls(path)
 
 
-def _check(sentences: Sequence[Sentence], what: str) -> None:
-    """Reject an empty training set and empty sentences with a clear error."""
-    if not sentences:
-        raise ValueError(f"{what}: no sentences")
-    for s in sentences:
-        if not s.tokens:
-            raise ValueError(f"{what}: sentence {s.id!r} has no tokens")
-
-
 def train_crf(train: Sequence[Sentence], config: CRFConfig = CRFConfig()) -> tuple[CRFTagger, CRFRecord]:
     """Train a CRF on ``train`` (or reuse the cached model for the same data and config).
 
     The cache key covers the features version, the config and every token and tag, so any change
     retrains. The model folder is built in a temporary folder and renamed into place.
     """
-    _check(train, "train_crf")
+    require_tokens(train, "train_crf")
     key = content_key({
         "kind": "crf",
         "features_version": FEATURES_VERSION,

@@ -6,6 +6,7 @@ is not there, the hub is used only when online, and every failure ends in
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -67,3 +68,24 @@ def resolve_model(name_or_path: str) -> str:
     except Exception as err:  # any network, auth or not-found failure of the hub means "unavailable"
         raise _unavailable(name_or_path, f"the Hugging Face hub could not provide it ({err})") from err
     return name_or_path
+
+
+_FINGERPRINTS: dict[tuple, str] = {}
+
+
+def model_fingerprint(name_or_path: str) -> str:
+    """A content hash of a local model folder's files (memoised by path, size and mtime)."""
+    folder = Path(resolve_model(name_or_path))
+    if not folder.is_dir():
+        return f"hub:{name_or_path}"  # online, not cached: the hub id is all we know
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    stamp = (str(folder), tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files))
+    if stamp not in _FINGERPRINTS:
+        digest = hashlib.sha256()
+        for path in files:
+            digest.update(str(path.relative_to(folder)).encode())
+            with path.open("rb") as handle:
+                while chunk := handle.read(1 << 23):
+                    digest.update(chunk)
+        _FINGERPRINTS[stamp] = digest.hexdigest()
+    return _FINGERPRINTS[stamp]

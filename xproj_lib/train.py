@@ -10,7 +10,6 @@ methods, for extensions such as language-adversarial training.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -36,9 +35,9 @@ from transformers import (
 
 from .cache import atomic_write_text, cache_dir, content_key
 from .evaluate import evaluate
-from .models import resolve_model
+from .models import model_fingerprint, resolve_model
 from .ner import TransformersTagger, check_iob_labels, first_subtoken_index, pick_device
-from .types import Sentence
+from .types import Sentence, require_tokens
 
 log = logging.getLogger(__name__)
 
@@ -248,36 +247,6 @@ class TokenClassifierTrainer:
         return {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items() if k not in frozen}
 
 
-_FINGERPRINTS: dict[tuple, str] = {}
-
-
-def model_fingerprint(name_or_path: str) -> str:
-    """A content hash of a local model folder's files (memoised by path, size and mtime)."""
-    folder = Path(resolve_model(name_or_path))
-    if not folder.is_dir():
-        return f"hub:{name_or_path}"  # online, not cached: the hub id is all we know
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
-    stamp = (str(folder), tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files))
-    if stamp not in _FINGERPRINTS:
-        digest = hashlib.sha256()
-        for path in files:
-            digest.update(str(path.relative_to(folder)).encode())
-            with path.open("rb") as handle:
-                while chunk := handle.read(1 << 23):
-                    digest.update(chunk)
-        _FINGERPRINTS[stamp] = digest.hexdigest()
-    return _FINGERPRINTS[stamp]
-
-
-def _check(sentences: Sequence[Sentence], what: str) -> None:
-    """Reject an empty set or an empty sentence with a clear error."""
-    if not sentences:
-        raise ValueError(f"{what}: no sentences")
-    for s in sentences:
-        if not s.tokens:
-            raise ValueError(f"{what}: sentence {s.id!r} has no tokens")
-
-
 def _read_record(folder: Path) -> TrainRecord:
     """Load the record stored beside a cached model."""
     data = json.loads((folder / RECORD_FILE).read_text(encoding="utf-8"))
@@ -298,8 +267,8 @@ def train_tagger(
 
     Load the result with ``TransformersTagger(record.model_dir)``. Tags must be IOB2.
     """
-    _check(train, "train_tagger train")
-    _check(dev, "train_tagger dev")
+    require_tokens(train, "train_tagger train")
+    require_tokens(dev, "train_tagger dev")
     labels = label_list(list(train) + list(dev))
     key = content_key({
         "kind": "ner",

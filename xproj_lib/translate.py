@@ -11,7 +11,7 @@ with the original ``facebook/nllb-200-3.3B`` tokenizer). It offers:
   ``nmtscore/models/m2m100.py: _score``).
 
 Every result is stored in an SQLite file under ``cache_dir("translations")`` keyed by the model
-fingerprint (resolved folder, config hash, file sizes), the tokenizer, the dtype, the languages, the
+fingerprint (a content hash of its files), the tokenizer, the dtype, the languages, the
 decoding settings and the text, so a rerun computes nothing twice; the model itself is loaded only on
 a cache miss. Inputs are deduplicated and sorted by length for batching; the output keeps the input
 order. On CUDA the model runs in bf16 (fp16 where bf16 is unsupported) unless ``dtype`` says otherwise;
@@ -36,7 +36,7 @@ import torch
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 from transformers.models.m2m_100.modeling_m2m_100 import shift_tokens_right
 
-from .align.subword import model_fingerprint
+from .models import model_fingerprint
 from .cache import cache_dir, content_key
 from .models import resolve_model
 from .ner import pick_device

@@ -4,6 +4,7 @@ Spans are 0-based and end-exclusive over word indices everywhere in xproj.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -48,6 +49,15 @@ class ParallelPair:
     id: str = ""
     src_words: list[str] = field(default_factory=list)
     tgt_words: list[str] = field(default_factory=list)
+
+
+def require_tokens(sentences: Sequence["Sentence"], what: str) -> None:
+    """Reject an empty set of sentences, or a sentence without tokens, with an error naming ``what``."""
+    if not sentences:
+        raise ValueError(f"{what}: no sentences")
+    for s in sentences:
+        if not s.tokens:
+            raise ValueError(f"{what}: sentence {s.id!r} has no tokens")
 
 
 # Word alignment of one sentence pair: (source word index, target word index) links.

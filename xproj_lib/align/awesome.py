@@ -8,38 +8,25 @@ sub-word pairs (our choice: awesome-align itself outputs no score by default).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
 
-from xproj_lib.align.base import AlignmentResult, Aligner, WordPair, links_with_scores
-from xproj_lib.align.subword import EncodedSentence, SubwordEncoder
+from xproj_lib.align.base import AlignmentResult, links_with_scores
+from xproj_lib.align.subword import EncodedSentence, EncoderAligner
 
 
 @dataclass
-class AwesomeAligner(Aligner):
+class AwesomeAligner(EncoderAligner):
     """AWESoME extraction: softmax both ways, ``threshold``, intersection, on ``hidden_states[layer]``."""
 
-    model: str
-    layer: int = 8
     threshold: float = 1e-3
-    batch_size: int = 32
-    max_subwords: int = 510
-    encoder: SubwordEncoder = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self.encoder = SubwordEncoder(self.model, layer=self.layer, max_subwords=self.max_subwords,
-                                      batch_size=self.batch_size)
 
     def config(self) -> dict[str, Any]:
         """Aligner identity for the cache."""
         return {"aligner": "awesome", "extraction": "softmax", "threshold": self.threshold,
                 "encoder": self.encoder.fingerprint()}
-
-    def _align(self, pairs: list[WordPair]) -> list[AlignmentResult]:
-        encoded = self.encoder.encode([words for pair in pairs for words in pair])
-        return [self._align_one(encoded[2 * n], encoded[2 * n + 1]) for n in range(len(pairs))]
 
     def _align_one(self, src: EncodedSentence, tgt: EncodedSentence) -> AlignmentResult:
         """Word links of one encoded pair."""

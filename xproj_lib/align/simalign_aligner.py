@@ -8,14 +8,14 @@ highest similarity among those sub-word pairs.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from simalign import SentenceAligner
 
-from xproj_lib.align.base import AlignmentResult, Aligner, WordPair, links_with_scores
-from xproj_lib.align.subword import EncodedSentence, SubwordEncoder
+from xproj_lib.align.base import AlignmentResult, links_with_scores
+from xproj_lib.align.subword import EncodedSentence, EncoderAligner
 
 # Accepted names → simalign's internal method names.
 METHODS = {"argmax": "inter", "inter": "inter", "a": "inter",
@@ -34,31 +34,21 @@ def simalign_matrix(sim: np.ndarray, method: str) -> np.ndarray:
 
 
 @dataclass
-class SimAlignAligner(Aligner):
+class SimAlignAligner(EncoderAligner):
     """SimAlign with ``method`` argmax ("inter"), itermax or match ("mwmf") on ``hidden_states[layer]``."""
 
-    model: str
     method: str = "itermax"
-    layer: int = 8
-    batch_size: int = 32
-    max_subwords: int = 510
-    encoder: SubwordEncoder = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise ValueError(f"unknown SimAlign method {self.method!r}; choose from {sorted(METHODS)}")
         self.method = METHODS[self.method]
-        self.encoder = SubwordEncoder(self.model, layer=self.layer, max_subwords=self.max_subwords,
-                                      batch_size=self.batch_size)
+        super().__post_init__()
 
     def config(self) -> dict[str, Any]:
         """Aligner identity for the cache."""
         return {"aligner": "simalign", "package": "simalign==0.4", "method": self.method,
                 "encoder": self.encoder.fingerprint()}
-
-    def _align(self, pairs: list[WordPair]) -> list[AlignmentResult]:
-        encoded = self.encoder.encode([words for pair in pairs for words in pair])
-        return [self._align_one(encoded[2 * n], encoded[2 * n + 1]) for n in range(len(pairs))]
 
     def _align_one(self, src: EncodedSentence, tgt: EncodedSentence) -> AlignmentResult:
         """Word links of one encoded pair."""

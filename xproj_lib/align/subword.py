@@ -8,18 +8,18 @@ counted (and reported with a warning) so that they are never dropped silently.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
+from abc import abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 
-from xproj_lib.models import resolve_model
+from xproj_lib.align.base import AlignmentResult, Aligner, WordPair
+from xproj_lib.models import model_fingerprint, resolve_model
 
 LOG = logging.getLogger(__name__)
 _ROBERTA_LIKE = {"roberta", "xlm-roberta", "camembert"}  # positions start after the pad id
@@ -33,16 +33,6 @@ class EncodedSentence:
     vectors: torch.Tensor
     word_of: np.ndarray
     dropped: int
-
-
-def model_fingerprint(path: str) -> dict[str, Any]:
-    """Identify a model folder by path, config content and file sizes/mtimes (a hub id by name)."""
-    folder = Path(path)
-    if not folder.is_dir():
-        return {"model": path}
-    files = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir() if p.is_file())
-    config = hashlib.sha256((folder / "config.json").read_bytes()).hexdigest()
-    return {"model": str(folder.resolve()), "config_sha256": config, "files": files}
 
 
 def special_affixes(tokenizer: PreTrainedTokenizerBase) -> tuple[list[int], list[int]]:
@@ -87,7 +77,7 @@ class SubwordEncoder:
 
     def fingerprint(self) -> dict[str, Any]:
         """What determines the vectors: model identity, layer and sub-word limit."""
-        return {**model_fingerprint(self.path), "layer": self.layer, "max_subwords": self.max_subwords}
+        return {"model": model_fingerprint(self.path), "layer": self.layer, "max_subwords": self.max_subwords}
 
     def _word_ids(self, sentences: Sequence[list[str]]) -> dict[str, list[int]]:
         """Sub-word ids of every distinct word, each tokenised on its own."""
@@ -136,3 +126,26 @@ class SubwordEncoder:
                 start_k = len(self.prefix)
                 out[k] = hidden[row, start_k:start_k + len(ids_per_sentence[k])].clone()
         return out
+
+
+@dataclass
+class EncoderAligner(Aligner):
+    """An aligner that reads links off the sub-word vectors of ``hidden_states[layer]`` (SimAlign, AWESoME)."""
+
+    model: str
+    layer: int = 8
+    batch_size: int = 32
+    max_subwords: int = 510
+    encoder: SubwordEncoder = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.encoder = SubwordEncoder(self.model, layer=self.layer, max_subwords=self.max_subwords,
+                                      batch_size=self.batch_size)
+
+    def _align(self, pairs: list[WordPair]) -> list[AlignmentResult]:
+        encoded = self.encoder.encode([words for pair in pairs for words in pair])
+        return [self._align_one(encoded[2 * n], encoded[2 * n + 1]) for n in range(len(pairs))]
+
+    @abstractmethod
+    def _align_one(self, src: EncodedSentence, tgt: EncodedSentence) -> AlignmentResult:
+        """Word links of one encoded pair."""

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ..align.subword import model_fingerprint
+from ..models import model_fingerprint
 from ..cache import cached_json
 from ..datasets import get_dataset, load_ner
 from ..display import Example
