@@ -25,3 +25,12 @@ def test_malformed_record_names_file_and_line(tmp_path):
     bad.write_text('{"dataset": "d"}\n')
     with pytest.raises(ValueError, match=r"y\.jsonl:1"):
         read_records(tmp_path)
+
+
+def test_latest_record_per_cell_wins():
+    from xproj_lib.records import latest_records
+
+    old = ResultRecord.for_config("d", "l", "m", {"v": 1}, metrics={"f1": 0.1}, created="2026-01-01T00:00:00+00:00")
+    new = ResultRecord.for_config("d", "l", "m", {"v": 2}, metrics={"f1": 0.2}, created="2026-02-01T00:00:00+00:00")
+    seed = ResultRecord.for_config("d", "l", "m", {"v": 2}, seed=1, metrics={"f1": 0.3})
+    assert latest_records([new, seed, old]) == [new, seed]

@@ -84,6 +84,14 @@ def read_records(root: Path) -> list[ResultRecord]:
     return records
 
 
+def latest_records(records: list[ResultRecord]) -> list[ResultRecord]:
+    """The newest record of each (dataset, language, method, seed): older configurations are history, not seeds."""
+    latest: dict[tuple, ResultRecord] = {}
+    for rec in sorted(records, key=lambda r: r.created):
+        latest[(rec.dataset, rec.language, rec.method, rec.seed)] = rec
+    return list(latest.values())
+
+
 def records_frame(records: list[ResultRecord]) -> pd.DataFrame:
     """Flatten records into a table: one row per record, overall metrics and timings as columns."""
     rows = []

@@ -19,7 +19,7 @@ import pandas as pd  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
 from .languages import all_languages  # noqa: E402
-from .records import read_records, records_frame  # noqa: E402
+from .records import latest_records, read_records, records_frame  # noqa: E402
 from .study import load_method, params_root  # noqa: E402
 from .typology import KINDS as DISTANCE_KINDS  # noqa: E402
 from .typology import table_path  # noqa: E402
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 def load_study(results_dir: Path, params_dir: Path | None = None) -> pd.DataFrame:
     """One row per (dataset, language, method): F1 mean/std over seeds, method kind, family and URIEL distances."""
-    frame = records_frame(read_records(results_dir / "records"))
+    frame = records_frame(latest_records(read_records(results_dir / "records")))
     if frame.empty:
         return frame
     ok = frame[frame["status"] == "ok"]
@@ -166,9 +166,10 @@ PROTOCOLS = {
     "intrinsic": "Protocol: gold English entities projected onto the gold target sentences (the paper's Europarl "
                  "protocol); seqeval micro F1 on all classes. The offline profile scores sentences 200-798 (the "
                  "first 200 chose the encoder layer); the paper's numbers are on all 799 with mBERT.",
-    "transfer": "Protocol: English source NER on human parallel text (MAFAND-MT), projection onto the target side, "
-                "target tagger trained on the projection, seqeval micro F1 on the MasakhaNER2 test split with DATE "
-                "ignored. The paper's numbers use another protocol (translate-test with NLLB + XLM-R-large).",
+    "transfer": "Protocol: zero-shot model transfer of an English-trained tagger, supervised ceilings, and projection "
+                "of English (or French) source NER through human parallel text (MAFAND-MT) with a target tagger "
+                "trained on the projection; seqeval micro F1 on the test split (MasakhaNER2: DATE ignored). The "
+                "paper's columns use another protocol (translate-test with NLLB + XLM-R-large): context only.",
     "translate_test": "Protocol: the paper's translate-test (target test sentence -> NLLB -> English NER -> "
                       "projection back); seqeval micro F1.",
 }
@@ -209,6 +210,31 @@ def intrinsic_table(study: pd.DataFrame, paper: pd.DataFrame, params_dir: Path |
 PAPER_PROJECTIONS = {"heuristic": "align_src_{aligner}", "ngram-greedy": "cand_{aligner}_dummy"}
 
 
+# (dataset, pipeline) -> the per-run table the issues name
+RUN_TABLES = {("masakhaner2", "transfer"): "masakhaner2_offline", ("wikiann", "transfer"): "panx_offline"}
+
+
+def runs_table(results_dir: Path, dataset: str, pipeline: str, paper: pd.DataFrame) -> pd.DataFrame:
+    """One row per ok record (every seed), with runtime, notes and the paper's translate-test numbers as context."""
+    records = [r for r in latest_records(read_records(results_dir / "records"))
+               if r.dataset == dataset and r.config.get("pipeline") == pipeline and r.status == "ok"]
+    rows = [{"lang": r.language, "method": r.method, "seed": r.seed, "f1": r.metrics["f1"],
+             "precision": r.metrics["precision"], "recall": r.metrics["recall"],
+             "proj_ratio": r.metrics["proj_ratio"], "n_sentences": r.metrics["n_sentences"],
+             "runtime_s": round(sum(r.timings.values()), 1), "config_hash": r.config_hash, "notes": r.notes}
+            for r in records]
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    if not paper.empty:
+        wide = paper.pivot_table(index="lang", columns="variant", values="f1")
+        table["paper_tt_model_transfer"] = table["lang"].map(wide["mt"]) if "mt" in wide else np.nan
+        projection = wide.drop(columns=["mt"], errors="ignore")
+        table["paper_tt_best_projection"] = table["lang"].map(projection.max(axis=1))
+        table["paper_tt_best_variant"] = table["lang"].map(projection.idxmax(axis=1))
+    return table.sort_values(["lang", "method", "seed"], na_position="first").round(4)
+
+
 def _projection_name(cfg: dict) -> str:
     if cfg.get("name") == "candidates":
         return f"{cfg.get('candidates', 'ngram')}-{cfg.get('matcher', 'greedy')}"
@@ -240,6 +266,12 @@ def write_report(results_dir: Path, params_dir: Path | None = None) -> dict[str,
             _caption(study, dataset, "Gain of the best projection method over model transfer"))
         out[f"{dataset}: heat map"] = plot_heatmap(
             study, dataset, figures / f"{dataset}_heatmap", _caption(study, dataset, "F1 heat map"))
+        for pipeline in sorted(study.loc[study["dataset"] == dataset, "pipeline"].dropna().unique()):
+            name = RUN_TABLES.get((dataset, pipeline))
+            if name:
+                path = tables / f"{name}.csv"
+                runs_table(results_dir, dataset, pipeline, paper).to_csv(path, index=False)
+                out[f"{dataset}: every run ({pipeline})"] = [path]
         if dataset == "europarl_ner":
             table = intrinsic_table(study, paper, params_dir)
             path = tables / "europarl_intrinsic.csv"

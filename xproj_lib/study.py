@@ -317,10 +317,10 @@ def write_index(results_dir: Path) -> Path:
     """``results/index.html``: the report and every rendered run, with its status and F1."""
     import html
 
-    from .records import read_records
+    from .records import latest_records, read_records
 
     records = {(r.dataset, r.language, r.method if r.seed is None else f"{r.method}-seed{r.seed}"): r
-               for r in read_records(results_dir / "records")}
+               for r in latest_records(read_records(results_dir / "records"))}
     rows = []
     for page in sorted((results_dir / "runs").rglob("*.html")):
         dataset, language = page.parent.parent.name, page.parent.name
