@@ -220,7 +220,7 @@ def runs_table(results_dir: Path, dataset: str, pipeline: str, paper: pd.DataFra
                if r.dataset == dataset and r.config.get("pipeline") == pipeline and r.status == "ok"]
     rows = [{"lang": r.language, "method": r.method, "seed": r.seed, "f1": r.metrics["f1"],
              "precision": r.metrics["precision"], "recall": r.metrics["recall"],
-             "proj_ratio": r.metrics["proj_ratio"], "n_sentences": r.metrics["n_sentences"],
+             "proj_ratio": r.metrics.get("proj_ratio"), "n_sentences": r.metrics.get("n_sentences"),
              "runtime_s": round(sum(r.timings.values()), 1), "config_hash": r.config_hash, "notes": r.notes}
             for r in records]
     table = pd.DataFrame(rows)
