@@ -24,4 +24,4 @@ def data_dir() -> Path:
         if default.is_dir():
             return default
         pytest.fail("XPROJ_DATA_DIR is not set and ../shared/data does not exist")
-    return Path(value)
+    return Path(value).resolve()

@@ -76,7 +76,7 @@ def test_encode_labels_first_subword_only(base: Path) -> None:
     label2id = {"O": 0, "B-PER": 1, "I-PER": 2, "B-LOC": 3, "I-LOC": 4}
     (feat,), truncated = encode([sent], tokenizer, label2id, max_length=64)
     pieces = tokenizer.convert_ids_to_tokens(feat["input_ids"])
-    assert pieces[:4] == ["[CLS]", "Merkel", "##v", "##is"]  # a word split in several pieces
+    assert pieces[:4] == ["[CLS]", "Merkel", "##v", "##i"]  # a word split in several pieces
     labelled = [(p, lab) for p, lab in zip(pieces, feat["labels"]) if lab != IGNORE_INDEX]
     assert labelled == [("Merkel", 1), ("Paris", 0), ("Kano", 3)]
     assert truncated == 0

@@ -68,24 +68,26 @@ def _train(model: models.Model, trainer: trainers.Trainer, pre: pre_tokenizers.P
     return tokenizer
 
 
+def _words(sentences: list[str], pre: pre_tokenizers.PreTokenizer) -> list[str]:
+    """The distinct pre-tokenised words of ``sentences``, sorted."""
+    return sorted({w for sentence in sentences for w, _ in pre.pre_tokenize_str(sentence)})
+
+
 def _encoder_tokenizer(model_type: str, sentences: list[str]) -> PreTrainedTokenizerBase:
-    """A WordPiece (BERT) or Unigram (XLM-R) fast tokenizer trained on ``sentences``."""
+    """A WordPiece (BERT) or Unigram (XLM-R) fast tokenizer whose vocabulary is every word and character of
+    ``sentences``. Built directly rather than trained: the ``tokenizers`` trainers break ties differently from
+    run to run, and a seeded tiny model must be the same model every time."""
     if model_type == "bert":
-        specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-        trained = _train(models.WordPiece(unk_token="[UNK]"),
-                         trainers.WordPieceTrainer(vocab_size=1000, special_tokens=specials),
-                         pre_tokenizers.BertPreTokenizer(), sentences)
-        return BertTokenizerFast(vocab=trained.get_vocab(), do_lower_case=False)
-    specials = ["<s>", "<pad>", "</s>", "<unk>"]
-    trained = _train(models.Unigram(),
-                     trainers.UnigramTrainer(vocab_size=600, special_tokens=specials, unk_token="<unk>"),
-                     pre_tokenizers.Metaspace(), sentences)
-    return XLMRobertaTokenizerFast(vocab=_unigram_vocab(trained) + [("<mask>", 0.0)])
-
-
-def _unigram_vocab(tokenizer: Tokenizer) -> list[tuple[str, float]]:
-    """(piece, score) pairs of a trained Unigram model, in id order."""
-    return [(piece, float(score)) for piece, score in json.loads(tokenizer.to_str())["model"]["vocab"]]
+        words = _words(sentences, pre_tokenizers.BertPreTokenizer())
+        chars = sorted({c for w in words for c in w})
+        pieces = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *(f"##{c}" for c in chars), *words]
+        vocab = {piece: i for i, piece in enumerate(dict.fromkeys(pieces))}
+        return BertTokenizerFast(vocab=vocab, do_lower_case=False)
+    words = _words(sentences, pre_tokenizers.Metaspace())
+    chars = sorted({c for w in words for c in w})
+    pieces = [(p, 0.0) for p in ("<s>", "<pad>", "</s>", "<unk>")]
+    pieces += [(c, -10.0) for c in chars] + [(w, -1.0) for w in words if w not in chars] + [("<mask>", 0.0)]
+    return XLMRobertaTokenizerFast(vocab=pieces)
 
 
 def build_tiny_encoder(

@@ -31,16 +31,15 @@ def table_path(params_dir: Path | str | None = None) -> Path:
 
 
 def _uriel() -> Any:
-    """A URIELPlus instance; its import-time ``logging.basicConfig(INFO)`` is undone."""
+    """A URIELPlus instance; the ``logging.basicConfig(INFO)`` of its import (and first use) is undone."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     from urielplus import urielplus
 
-    added = [h for h in root.handlers if h not in handlers]
-    for handler in added:
+    uriel = urielplus.URIELPlus()  # on first use it also sets up logging while it unpacks its data
+    for handler in [h for h in root.handlers if h not in handlers]:
         root.removeHandler(handler)
     root.setLevel(level)
-    uriel = urielplus.URIELPlus()
     return uriel
 
 
