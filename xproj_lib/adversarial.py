@@ -140,12 +140,6 @@ class LanguageDiscriminator(nn.Module):
         return self.net(features)
 
 
-def planned_steps(n_features: int, config: TrainConfig) -> int:
-    """The optimiser steps :meth:`TokenClassifierTrainer.fit` plans for ``n_features`` training sentences."""
-    total = math.ceil(n_features / config.batch_size) * config.epochs
-    return total if config.max_steps is None else min(config.max_steps, total)
-
-
 class AdversarialTrainer(TokenClassifierTrainer):
     """NER loss on the labelled batch plus the discriminator loss on unlabelled sentences, through a GRL.
 
@@ -171,7 +165,6 @@ class AdversarialTrainer(TokenClassifierTrainer):
         self.total_steps = 1
         self.steps_done = 0
         self.lam = 0.0
-        self.adversarial_history: list[dict[str, float]] = []
         self._disc: list[tuple[float, float]] = []  # (loss, accuracy) per step since the last evaluation
         self._ner_loss = 0.0
 
@@ -227,7 +220,7 @@ class AdversarialTrainer(TokenClassifierTrainer):
         self.discriminator.train()
         ner = super().compute_loss(batch)
         self._ner_loss = float(ner.detach())
-        self.lam = grl_lambda(self.steps_done / self.total_steps, self.adversarial.lambda_max,
+        self.lam = grl_lambda(self.steps_done / max(self.total_steps, 1), self.adversarial.lambda_max,
                               self.adversarial.gamma)
         return ner + self.discriminator_loss(*self.unlabelled_batch())
 
@@ -238,21 +231,11 @@ class AdversarialTrainer(TokenClassifierTrainer):
         self.steps_done += 1
         return self._ner_loss
 
-    def dev_f1(self, dev: Sequence[Sentence]) -> float:
-        """Dev F1; also closes the discriminator statistics of the period since the last evaluation."""
+    def evaluation_log(self) -> dict[str, float]:
+        """The discriminator's mean loss and accuracy since the last evaluation, and the current λ."""
         losses, accs = zip(*self._disc) if self._disc else ((math.nan,), (math.nan,))
-        self.adversarial_history.append({"disc_loss": float(np.mean(losses)), "disc_acc": float(np.mean(accs)),
-                                         "lambda": self.lam})
         self._disc = []
-        return super().dev_f1(dev)
-
-    def fit(self, features: Sequence[dict[str, list[int]]], dev: Sequence[Sentence]) -> tuple[list[dict], int, int]:
-        """Train as the base class does, with λ following the schedule; add the discriminator log to the history."""
-        self.total_steps = max(planned_steps(len(features), self.config), 1)
-        history, steps, best_step = super().fit(features, dev)
-        for entry, extra in zip(history, self.adversarial_history, strict=True):
-            entry.update(extra)
-        return history, steps, best_step
+        return {"disc_loss": float(np.mean(losses)), "disc_acc": float(np.mean(accs)), "lambda": self.lam}
 
 
 def adversarial_train_config(

@@ -190,6 +190,10 @@ class TokenClassifierTrainer:
                                                     cpu_threads=torch.get_num_threads())
         return evaluate([s.tags for s in dev], tagger.predict([s.tokens for s in dev]))["f1"]
 
+    def evaluation_log(self) -> dict[str, float]:
+        """Extra statistics a subclass records with each dev evaluation (none here)."""
+        return {}
+
     def make_optimizer(self) -> torch.optim.Optimizer:
         """AdamW with weight decay on matrices only (not on biases and norms)."""
         params = self.trainable_parameters()
@@ -205,6 +209,7 @@ class TokenClassifierTrainer:
         rng = np.random.default_rng(cfg.seed)
         per_epoch = math.ceil(len(features) / cfg.batch_size)
         total = per_epoch * cfg.epochs if cfg.max_steps is None else min(cfg.max_steps, per_epoch * cfg.epochs)
+        self.total_steps = total
         optimizer = self.make_optimizer()
         scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * total), total)
         lengths = [len(f["input_ids"]) for f in features]
@@ -226,7 +231,8 @@ class TokenClassifierTrainer:
                 end_of_epoch = k == len(batches) - 1
                 if step == total or (cfg.eval_every and step % cfg.eval_every == 0) or end_of_epoch:
                     f1 = self.dev_f1(dev)
-                    history.append({"step": step, "epoch": epoch, "loss": float(np.mean(losses)), "dev_f1": f1})
+                    history.append({"step": step, "epoch": epoch, "loss": float(np.mean(losses)), "dev_f1": f1,
+                                    **self.evaluation_log()})
                     log.info("step %d epoch %d: train loss %.4f, dev F1 %.4f", step, epoch, history[-1]["loss"], f1)
                     losses = []
                     if f1 > best_f1:
