@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "experiment.ipynb"
 REPORT_NOTEBOOK = REPO / "notebooks" / "report.ipynb"
-DISPLAY_FIELDS = ("label", "paper_variant")  # method fields that only change how results are shown
 METHOD_KINDS = ("model_transfer", "projection", "supervised", "adversarial", "translate_train", "ensemble")
 
 
@@ -112,11 +111,8 @@ class Cell:
 
     @property
     def hash(self) -> str:
-        """Hash of everything that determines the result: not the profile's name (profiles share cells) nor the
-        method's display fields (``label``, ``paper_variant``)."""
-        config = {k: v for k, v in self.config.items() if k != "profile"}
-        config["method_params"] = {k: v for k, v in config["method_params"].items() if k not in DISPLAY_FIELDS}
-        return config_hash(config)
+        """Hash of the cell's configuration; the profile's name is left out, so profiles share cells."""
+        return config_hash({k: v for k, v in self.config.items() if k != "profile"})
 
     @property
     def name(self) -> str:
