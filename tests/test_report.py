@@ -48,3 +48,11 @@ def test_write_report_writes_tables_and_figures(results):
     assert all(p.exists() and p.stat().st_size > 0 for p in paths)
     table = pd.read_csv(results / "tables" / "masakhaner2_f1.csv", index_col=0)
     assert set(table.index) == {"hau", "yor"}
+
+
+def test_language_without_projection_results_has_no_best_projection(results):
+    write_record(ResultRecord.for_config("masakhaner2", "swa", "model-transfer", {"pipeline": "transfer"},
+                                         metrics={"f1": 0.7, "precision": 0.7, "recall": 0.7}), results / "records")
+    table = f1_table(load_study(results), "masakhaner2")
+    assert pd.isna(table.loc["swa", "best_projection"]) and pd.isna(table.loc["swa", "gain_over_model_transfer"])
+    assert table.loc["hau", "best_projection"] == "proj-greedy-eflomal-e5"

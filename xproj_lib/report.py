@@ -62,7 +62,8 @@ def f1_table(study: pd.DataFrame, dataset: str, paper: pd.DataFrame | None = Non
     projection = [m for m in table.columns if kinds[m] == "projection"]
     transfer = [m for m in table.columns if kinds[m] == "model_transfer"]
     if projection and transfer:
-        table["best_projection"] = table[projection].idxmax(axis=1)
+        scored = table[projection].dropna(how="all")  # languages whose projection cells have not run yet
+        table["best_projection"] = scored.idxmax(axis=1).reindex(table.index)
         table["gain_over_model_transfer"] = table[projection].max(axis=1) - table[transfer[0]]
     if paper is not None and not paper.empty:
         variants = sorted(v for v in sub["paper_variant"].dropna().unique())
