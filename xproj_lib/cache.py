@@ -75,3 +75,14 @@ def built_folder(name: str, build: Callable[[Path], Any]) -> Path:
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
     return folder
+
+
+def publish_folder(tmp: Path, final: Path, marker: str) -> None:
+    """Rename a finished temporary folder into place; if another process published ``final`` (with its
+    ``marker`` file) first, keep theirs and drop ours."""
+    try:
+        os.rename(tmp, final)
+    except OSError:
+        if not (final / marker).is_file():
+            raise
+        shutil.rmtree(tmp)

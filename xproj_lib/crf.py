@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import shutil
 import tempfile
@@ -20,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import sklearn_crfsuite
 
-from .cache import atomic_write_text, cache_dir, content_key
+from .cache import atomic_write_text, cache_dir, content_key, publish_folder
 from .tags import repair_iob2
 from .types import Sentence, require_tokens
 
@@ -199,12 +198,7 @@ def train_crf(train: Sequence[Sentence], config: CRFConfig = CRFConfig()) -> tup
             "n_sentences": len(train),
         }
         atomic_write_text(tmp / META_FILE, json.dumps(meta, indent=1))
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not (final / META_FILE).is_file():
-                raise
-            shutil.rmtree(tmp)  # another process stored the same model first
+        publish_folder(tmp, final, META_FILE)
         log.info("CRF trained on %d sentences in %.1f s -> %s", len(train), seconds, final)
         return CRFTagger(final), CRFRecord(final, False, seconds, len(train), labels)
     except BaseException:

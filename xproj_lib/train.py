@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import resource
 import shutil
 import tempfile
@@ -33,7 +32,7 @@ from transformers import (
     set_seed,
 )
 
-from .cache import atomic_write_text, cache_dir, content_key
+from .cache import atomic_write_text, cache_dir, content_key, publish_folder
 from .evaluate import evaluate
 from .models import model_fingerprint, resolve_model
 from .ner import TransformersTagger, check_iob_labels, first_subtoken_index, pick_device
@@ -322,12 +321,7 @@ def train_tagger(
         tokenizer.save_pretrained(tmp)
         data = {k: v for k, v in asdict(record).items() if k not in ("model_dir", "cached")}
         atomic_write_text(tmp / RECORD_FILE, json.dumps(data, indent=1))
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not (final / RECORD_FILE).is_file():
-                raise
-            shutil.rmtree(tmp)  # another process stored the same model first
+        publish_folder(tmp, final, RECORD_FILE)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
