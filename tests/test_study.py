@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from xproj_lib.records import read_records
-from xproj_lib.study import REPO, expand_cells, load_method, make_cell
+from xproj_lib.study import REPO, expand_cells, load_method, make_cell, schedule
 
 CELLS = ["--datasets", "europarl_ner", "--methods", "heuristic-eflomal", "ngram-greedy-simalign"]
 
@@ -38,6 +38,49 @@ def test_cells_expand_from_params_and_hash_their_configuration():
     assert cell.config["method_params"] == load_method("heuristic-eflomal")
 
 
+def test_cell_hash_covers_only_the_models_a_cell_uses(tmp_path: Path):
+    params = tmp_path / "params"
+    shutil.copytree(REPO / "params", params)
+    smoke = params / "profiles" / "smoke.yaml"
+
+    def hashes() -> dict[str, str]:
+        cells = [make_cell("smoke", "europarl_ner", "de", "heuristic-eflomal", params),
+                 make_cell("smoke", "masakhaner2", "hau", "proj-greedy-eflomal-crf", params),
+                 make_cell("smoke", "masakhaner2", "hau", "ensemble-mt-tt", params, seed=0)]
+        return {c.key: c.hash for c in cells}
+
+    before = hashes()
+    cell = make_cell("smoke", "masakhaner2", "hau", "ensemble-mt-tt", params, seed=0)
+    assert set(cell.config["models"]["taggers"]) == {"crf", "e5-target"}  # source model's + the member's
+    assert set(cell.config["models"]["aligners"]) == {"eflomal"}
+    intrinsic = make_cell("smoke", "europarl_ner", "de", "heuristic-eflomal", params)
+    assert "source_ner" not in intrinsic.config["models"] and intrinsic.config["settings"] == {}
+
+    # a new tagger, a relabelled method and a transfer setting: nothing the intrinsic cell uses
+    smoke.write_text(smoke.read_text().replace("  taggers:\n", "  taggers:\n    extra: {type: crf}\n")
+                     .replace("max_dev_sentences: 30", "max_dev_sentences: 31"))
+    method = params / "methods" / "heuristic-eflomal.yaml"
+    method.write_text(method.read_text().replace("label: heuristic / eflomal", "label: renamed"))
+    after = hashes()
+    assert after["europarl_ner/de/heuristic-eflomal"] == before["europarl_ner/de/heuristic-eflomal"]
+    assert after["masakhaner2/hau/proj-greedy-eflomal-crf"] != before["masakhaner2/hau/proj-greedy-eflomal-crf"]
+
+    # a change to a tagger an ensemble member uses reruns the ensemble, not the CRF projection cell
+    smoke.write_text(smoke.read_text().replace("e5-target: {type: transformers, base: tiny-random, epochs: 1",
+                                               "e5-target: {type: transformers, base: tiny-random, epochs: 2"))
+    changed = hashes()
+    assert changed["masakhaner2/hau/ensemble-mt-tt-seed0"] != after["masakhaner2/hau/ensemble-mt-tt-seed0"]
+    assert changed["masakhaner2/hau/proj-greedy-eflomal-crf"] == after["masakhaner2/hau/proj-greedy-eflomal-crf"]
+
+
+def test_schedule_starts_the_source_model_before_other_work():
+    cells = expand_cells("smoke")
+    order = [c.dataset for c in schedule(cells)]
+    assert sorted(order) == sorted(c.dataset for c in cells)
+    assert order[0] == "masakhaner2" and order[1:3] == ["europarl_ner"] * 2
+    assert set(order[3:]) == {"masakhaner2"}
+
+
 def test_a_seeded_method_needs_a_seed():
     with pytest.raises(ValueError, match="needs seed"):
         make_cell("smoke", "masakhaner2", "hau", "supervised-e5")
@@ -45,7 +88,7 @@ def test_a_seeded_method_needs_a_seed():
 
 def test_run_resume_after_kill_and_report(tmp_path: Path, env: dict[str, str]):
     results = tmp_path / "results"
-    run = [sys.executable, "-m", "xproj_lib.cli", "study", "run", "--profile", "smoke", *CELLS,
+    run = [sys.executable, "-m", "xproj_lib.cli", "study", "run", "--profile", "smoke", *CELLS, "--workers", "1",
            "--results-dir", str(results)]
     proc = subprocess.Popen(run, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)

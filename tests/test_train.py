@@ -18,6 +18,7 @@ from xproj_lib.train import (
     first_subword_labels,
     label_list,
     length_batches,
+    load_classifier,
     train_tagger,
 )
 from xproj_lib.types import Sentence
@@ -211,3 +212,19 @@ def test_best_dev_model_is_restored(base: Path) -> None:
     assert steps == 4 and best_step == 2 and [h["dev_f1"] for h in history] == ScriptedDevTrainer.script
     assert not torch.equal(trainer.snapshots[1], trainer.snapshots[3])
     assert torch.equal(model.classifier.weight, trainer.snapshots[1])
+
+
+def test_a_trained_ner_base_keeps_its_head_rows(base: Path) -> None:
+    source = train_tagger(TRAIN, DEV, TrainConfig(base_model=str(base), epochs=1, batch_size=2, eval_every=2))
+    trained = AutoModelForTokenClassification.from_pretrained(source.model_dir)
+    # the target label set drops I-ORG/B-ORG and adds DATE, in another order: shared rows move with their label
+    labels = ["O", "B-DATE", "I-DATE", "B-LOC", "I-LOC", "B-PER", "I-PER"]
+    model = load_classifier(str(source.model_dir), labels)
+    assert model.config.id2label == dict(enumerate(labels))
+    for i, lab in enumerate(labels):
+        old = trained.config.label2id.get(lab)
+        same = torch.equal(model.classifier.weight[i], trained.classifier.weight[old]) if old is not None else False
+        assert same == (lab in trained.config.label2id), lab
+    # a bare encoder's head is new and sized for the labels
+    fresh = load_classifier(str(base), labels)
+    assert fresh.classifier.out_features == len(labels)

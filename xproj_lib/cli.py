@@ -14,15 +14,15 @@ def _data_check(args: argparse.Namespace) -> int:
 
 
 def _study_run(args: argparse.Namespace) -> int:
-    from .study import expand_cells, run_study, summarize
+    from .study import default_workers, expand_cells, run_study, summarize
 
     cells = expand_cells(args.profile, datasets=args.datasets, languages=args.languages, methods=args.methods,
                          params_dir=args.params_dir)
     if not cells:
         print("no cells match the selection", file=sys.stderr)
         return 2
-    results = run_study(cells, args.results_dir, workers=args.workers, force=args.force, executor=args.executor,
-                        cluster=args.cluster, params_dir=args.params_dir)
+    results = run_study(cells, args.results_dir, workers=args.workers or default_workers(), force=args.force,
+                        executor=args.executor, cluster=args.cluster, params_dir=args.params_dir)
     print(summarize(results))
     return 1 if any(r.status == "failed" for r in results) else 0
 
@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--datasets", nargs="+", help="restrict to these datasets")
     run.add_argument("--languages", nargs="+", help="restrict to (or add) these languages (ISO 639-3 or dataset codes)")
     run.add_argument("--methods", nargs="+", help="restrict to these methods")
-    run.add_argument("--workers", type=int, default=1, help="parallel cells (one torch thread each)")
+    run.add_argument("--workers", type=int, default=None,
+                     help="parallel cells, one torch thread each (default: one per CPU, as memory allows)")
     run.add_argument("--force", action="store_true", help="rerun cells that already have a result")
     run.add_argument("--executor", choices=["pool", "submitit"], default="pool",
                      help="local process pool, or submitit (SLURM on a cluster)")

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from tqdm import tqdm
 
 from .languages import params_root
+from .pipelines import TRANSFER_PIPELINES
 from .records import ResultRecord, config_hash, write_record
 
 log = logging.getLogger(__name__)
@@ -111,8 +112,10 @@ class Cell:
 
     @property
     def hash(self) -> str:
-        """Hash of the cell's configuration; the profile's name is left out, so profiles share cells."""
-        return config_hash({k: v for k, v in self.config.items() if k != "profile"})
+        """Hash of the cell's configuration; the profile's name and the method's label are left out, so profiles
+        share cells and relabelling a method reruns nothing."""
+        method = {k: v for k, v in self.config["method_params"].items() if k != "label"}
+        return config_hash({k: v for k, v in self.config.items() if k != "profile"} | {"method_params": method})
 
     @property
     def name(self) -> str:
@@ -161,10 +164,34 @@ def make_cell(profile: Profile | str, dataset: str, language: str, method: str,
         "method": method,
         "method_params": method_params,
         "seed": seed,
-        "models": prof.models,
-        "settings": prof.settings,
+        "models": scoped_models(prof.models, method_params, plan.pipeline, params_dir),
+        "settings": prof.settings if plan.pipeline in TRANSFER_PIPELINES else {},
     }
     return Cell(prof.name, dataset, code, method, seed, config)
+
+
+def scoped_models(models: dict[str, Any], method: dict[str, Any], pipeline: str,
+                  params_dir: Path | str | None = None) -> dict[str, Any]:
+    """The profile's ``models`` block with only the aligners and taggers a method uses (its own, its ensemble
+    members' and, in the transfer pipeline, the source model's), so adding a model to a profile does not change
+    the other cells' hashes."""
+    scoped = dict(models)
+    if pipeline in TRANSFER_PIPELINES:
+        taggers = {models.get("source_ner", {}).get("tagger")}
+    else:
+        taggers = set()
+        scoped.pop("source_ner", None)
+    aligners: set[str | None] = set()
+    pending = [method]
+    while pending:
+        params = pending.pop()
+        aligners.add(params.get("aligner"))
+        taggers.add(params.get("tagger"))
+        pending += [load_method(name, params_dir) for name in params.get("members", [])]
+    for key, used in (("aligners", aligners), ("taggers", taggers)):
+        if key in models:
+            scoped[key] = {name: spec for name, spec in models[key].items() if name in used}
+    return scoped
 
 
 def expand_cells(profile: str, *, datasets: list[str] | None = None, languages: list[str] | None = None,
@@ -254,6 +281,19 @@ def render_html(notebook: Path) -> Path:
     return html
 
 
+def schedule(cells: list[Cell]) -> list[Cell]:
+    """Run order: one transfer cell first (it trains the source model that every transfer cell waits for), then
+    the cells that do not need that model, then the other transfer cells; otherwise the plan's order."""
+    transfer = [c for c in cells if c.config["pipeline"] in TRANSFER_PIPELINES]
+    return transfer[:1] + [c for c in cells if c.config["pipeline"] not in TRANSFER_PIPELINES] + transfer[1:]
+
+
+def default_workers(memory_per_worker_gib: float = 5.0) -> int:
+    """One worker per usable CPU, as many as memory allows (an e5-small training cell peaks near 4.5 GiB)."""
+    memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return max(1, min(len(os.sched_getaffinity(0)), int(memory_gib // memory_per_worker_gib)))
+
+
 def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: bool = False,
               executor: Literal["pool", "submitit"] = "pool", cluster: str | None = None,
               slurm: dict[str, Any] | None = None, params_dir: Path | str | None = None,
@@ -265,7 +305,7 @@ def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: 
         if notebook.exists() and not notebook.with_suffix(".html").exists():
             render_html(notebook)
     results = [CellResult(c.key, "skipped") for c in done]
-    todo = [c for c in cells if c not in done]
+    todo = schedule([c for c in cells if c not in done])
     log.info("%d cells: %d to run, %d already done", len(cells), len(todo), len(results))
     if not todo:
         return results

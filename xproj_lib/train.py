@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from transformers import (
+    AutoConfig,
     AutoModelForTokenClassification,
     AutoTokenizer,
     PreTrainedModel,
@@ -259,6 +260,31 @@ def _read_record(folder: Path) -> TrainRecord:
     return TrainRecord(model_dir=folder, cached=True, **{k: data[k] for k in names})
 
 
+def load_classifier(path: str, labels: list[str]) -> PreTrainedModel:
+    """The base model with a token-classification head for ``labels``.
+
+    A bare encoder gets a new head. A trained NER model (e.g. the English source model as the start of a target
+    tagger) keeps its trained head rows for the labels it shares with ``labels``; only the others start new.
+    """
+    base_config = AutoConfig.from_pretrained(path)
+    base_labels = {base_config.id2label[i]: i for i in range(base_config.num_labels)}
+    shared = [lab for lab in labels if lab in base_labels]
+    label_maps = {"id2label": dict(enumerate(labels)), "label2id": {lab: i for i, lab in enumerate(labels)}}
+    model = AutoModelForTokenClassification.from_pretrained(
+        path, ignore_mismatched_sizes=True, **label_maps)
+    if not shared or list(base_labels) == labels:
+        return model  # a bare encoder, or the same labels in the same order: the head loaded as it is
+    base = AutoModelForTokenClassification.from_pretrained(path)
+    old, new = base.classifier, model.classifier
+    with torch.no_grad():
+        for i, lab in enumerate(labels):
+            if lab in base_labels:
+                new.weight[i] = old.weight[base_labels[lab]]
+                new.bias[i] = old.bias[base_labels[lab]]
+    log.info("head rows of %d/%d labels carried over from %s", len(shared), len(labels), path)
+    return model
+
+
 def train_tagger(
     train: Sequence[Sentence],
     dev: Sequence[Sentence],
@@ -297,10 +323,7 @@ def train_tagger(
     set_seed(config.seed)
     path = resolve_model(config.base_model)
     tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForTokenClassification.from_pretrained(
-        path, num_labels=len(labels), id2label=dict(enumerate(labels)),
-        label2id={lab: i for i, lab in enumerate(labels)}, ignore_mismatched_sizes=True,
-    )
+    model = load_classifier(path, labels)
     features, truncated = encode(train, tokenizer, model.config.label2id, config.max_length)
     if truncated:
         log.warning("%d training words lie past max_length=%d sub-tokens and are not trained on",

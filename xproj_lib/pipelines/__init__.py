@@ -13,6 +13,10 @@ PIPELINES = {
     "translate_test": "xproj_lib.pipelines.translate_test",
 }
 
+# pipelines that read the profile's source NER model (``models.source_ner``) and its ``settings``; the other
+# pipelines' cells leave both out of their configuration, so changing them does not rerun those cells
+TRANSFER_PIPELINES = frozenset({"transfer"})
+
 
 def run_cell(cell) -> CellOutcome:  # noqa: ANN001 - a study.Cell
     """Run a study cell with the pipeline its dataset plan names."""
