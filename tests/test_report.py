@@ -6,7 +6,7 @@ import pytest
 
 from xproj_lib.paper import paper_results
 from xproj_lib.records import ResultRecord, write_record
-from xproj_lib.report import f1_table, load_study, write_report
+from xproj_lib.report import f1_table, load_study, seeds_table, write_report
 
 F1 = {  # (lang, method, seed) -> f1
     ("hau", "model-transfer", None): 0.50, ("hau", "proj-greedy-eflomal-crf", None): 0.60,
@@ -38,6 +38,10 @@ def test_seeds_are_averaged_and_gain_uses_the_best_projection(results):
     assert table.loc["yor", "gain_over_model_transfer"] == pytest.approx(-0.06)  # projection can lose
     paper = paper_results("masakhaner2").set_index(["lang", "variant"])["f1"]
     assert table.loc["hau", "paper:mt"] == pytest.approx(round(paper[("hau", "mt")], 4))
+    seeded = seeds_table(study, "masakhaner2")
+    assert list(seeded.index) == [("hau", "proj-greedy-eflomal-e5"), ("yor", "proj-greedy-eflomal-e5")]
+    assert seeded.loc[("yor", "proj-greedy-eflomal-e5"), "gain_over_model_transfer"] == pytest.approx(-0.06)
+    assert seeded.loc[("hau", "proj-greedy-eflomal-e5"), "f1_std"] == pytest.approx(0.0424, abs=1e-4)
 
 
 def test_write_report_writes_tables_and_figures(results):
@@ -46,6 +50,7 @@ def test_write_report_writes_tables_and_figures(results):
     for suffix in (".csv", ".md", ".tex", ".png", ".svg"):
         assert any(p.suffix == suffix for p in paths), suffix
     assert all(p.exists() and p.stat().st_size > 0 for p in paths)
+    assert (results / "tables" / "masakhaner2_seeds.md").is_file()
     table = pd.read_csv(results / "tables" / "masakhaner2_f1.csv", index_col=0)
     assert set(table.index) == {"hau", "yor"}
 

@@ -107,3 +107,28 @@ def test_tiny_model_names_build_once() -> None:
     first = model_path("tiny-nllb")
     assert Path(first, "config.json").is_file() and model_path("tiny-nllb") == first
     assert json.loads(Path(model_path("tiny-conll-ner"), "config.json").read_text())["model_type"] == "xlm-roberta"
+
+
+def test_mt_translate_train_methods_run_end_to_end_on_tiny_models() -> None:
+    """paper-train's transfer side (issue 7 on GPU) on tiny models: machine-translated gold-labelled English
+    sentences projected and trained on, adversarial alignment, translate-train + adversarial, the ensemble."""
+    cells = study.expand_cells("paper-train-tiny")
+    assert [c.config["pipeline"] for c in cells] == ["transfer"] * 5
+    records = run_all(cells)
+    for method, rec in records.items():
+        assert rec.status == "ok" and rec.metrics["n_sentences"] == 6 and 0.0 <= rec.metrics["f1"] <= 1.0, method
+    tt = records["translate-train-simalign"]
+    assert "machine-translated by tiny-nllb" in tt.notes and "gold English labels" in tt.notes
+    # gold CoNLL entities (MISC included) went in; the projected data keeps only MasakhaNER2 labels
+    assert tt.metrics["source_entities"] > 0 and tt.metrics["transfer_pairs"] <= 16
+    assert tt.metrics["target_model"]["tagger"] == "xlmr-target"
+    assert records["translate-train-simalign-adv"].metrics["target_model"]["tagger"] == "xlmr-adv"
+    assert set(records["ensemble-mt-tt-xlmr"].metrics["members"]) == {"model-transfer", "translate-train-simalign"}
+
+
+def test_translate_train_needs_an_nllb_code() -> None:
+    from xproj_lib.pipelines.transfer import translated_text
+
+    with pytest.raises(ValueError, match="no NLLB-200 code"):
+        translated_text({"iso639_3": "xyz", "nllb": None, "word_split": "whitespace"},
+                        {"dataset": "conll2003", "lang": "en", "split": "train", "limit": 2}, {})

@@ -74,6 +74,19 @@ def f1_table(study: pd.DataFrame, dataset: str, paper: pd.DataFrame | None = Non
     return table.round(4)
 
 
+def seeds_table(study: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """The methods trained over several seeds: F1 mean and standard deviation per language, and the mean F1's
+    difference from model transfer (the untrained baseline of the same source model)."""
+    sub = study[study["dataset"] == dataset]
+    table = sub.loc[sub["n_seeds"] >= 2, ["lang", "method", "f1", "f1_std", "n_seeds"]].copy()
+    if table.empty:
+        return table
+    transfer = sub[sub["kind"] == "model_transfer"].groupby("lang")["f1"].first()
+    table["model_transfer"] = table["lang"].map(transfer).astype(float)
+    table["gain_over_model_transfer"] = table["f1"] - table["model_transfer"]
+    return table.sort_values(["lang", "method"]).set_index(["lang", "method"]).round(4)
+
+
 def write_table(table: pd.DataFrame, stem: Path, caption: str) -> list[Path]:
     """Write a table as CSV, Markdown and LaTeX (same stem)."""
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -260,6 +273,11 @@ def write_report(results_dir: Path, params_dir: Path | None = None) -> dict[str,
         out[f"{dataset}: F1 table"] = write_table(
             f1_table(study, dataset, paper), tables / f"{dataset}_f1",
             _caption(study, dataset, "F1 per language and method (mean over seeds); paper columns for reference"))
+        seeded = seeds_table(study, dataset)
+        if not seeded.empty:
+            out[f"{dataset}: seeds"] = write_table(seeded, tables / f"{dataset}_seeds", _caption(
+                study, dataset, "Methods trained over several seeds: F1 mean and std over seeds, and the mean's "
+                                "gain over model transfer"))
         out[f"{dataset}: F1 by distance"] = plot_f1_by_distance(
             study, dataset, figures / f"{dataset}_f1_by_distance", _caption(study, dataset, "F1 by method"))
         out[f"{dataset}: gain vs distance"] = plot_gain_vs_distance(

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "experiment.ipynb"
 REPORT_NOTEBOOK = REPO / "notebooks" / "report.ipynb"
-METHOD_KINDS = ("model_transfer", "projection", "supervised", "adversarial", "translate_train", "ensemble")
+METHOD_KINDS = ("model_transfer", "projection", "supervised", "adversarial", "ensemble")
 
 
 class DatasetPlan(BaseModel):
@@ -177,7 +177,7 @@ def scoped_models(models: dict[str, Any], method: dict[str, Any], pipeline: str,
     the other cells' hashes."""
     scoped = dict(models)
     if pipeline in TRANSFER_PIPELINES:
-        taggers = {models.get("source_ner", {}).get("tagger")}
+        taggers = {models.get("source_ner", {}).get("tagger")}  # None where the source model is a trained one
     else:
         taggers = set()
         scoped.pop("source_ner", None)

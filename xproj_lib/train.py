@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from filelock import FileLock
 from transformers import (
     AutoConfig,
     AutoModelForTokenClassification,
@@ -311,12 +312,20 @@ def train_tagger(
         "train": [[s.tokens, s.tags] for s in train],
         "dev": [[s.tokens, s.tags] for s in dev],
     })
-    root = cache_dir("models")
-    final = root / f"ner-{key}"
-    if (final / RECORD_FILE).is_file():
-        log.info("NER model reused from %s", final)
-        return _read_record(final)
+    final = cache_dir("models") / f"ner-{key}"
+    # one process trains a given model; parallel cells that need the same one wait and then reuse it
+    with FileLock(str(cache_dir("locks") / f"ner-{key[:16]}.lock")):
+        if (final / RECORD_FILE).is_file():
+            log.info("NER model reused from %s", final)
+            return _read_record(final)
+        return _fit_and_save(train, dev, config, labels, final, trainer_cls, device, cpu_threads)
 
+
+def _fit_and_save(train: Sequence[Sentence], dev: Sequence[Sentence], config: TrainConfig, labels: list[str],
+                  final: Path, trainer_cls: type[TokenClassifierTrainer], device: str | torch.device | None,
+                  cpu_threads: int) -> TrainRecord:
+    """Fine-tune, then save the model, tokenizer and record into ``final`` (through a temporary folder)."""
+    root, key = final.parent, final.name.removeprefix("ner-")
     target = pick_device(device)
     if target.type == "cpu":
         torch.set_num_threads(cpu_threads)

@@ -33,6 +33,7 @@ from ..project import (
 )
 from ..tiny import CONLL_LABELS, build_tiny_encoder, build_tiny_translator
 from ..train import TrainConfig, train_tagger
+from ..translate import Decoding, Translator
 from ..types import Sentence
 from ..words import detokenize
 
@@ -45,6 +46,8 @@ TINY_MODELS: dict[str, Callable[[Path], Any]] = {
     "tiny-conll-ner": lambda path: build_tiny_encoder(path, labels=CONLL_LABELS, model_type="xlm-roberta"),
 }
 NO_WHITESPACE = ("chars", "jieba")
+ENGLISH = "eng_Latn"  # NLLB code of the source language
+_DECODING_KEYS = ("max_length", "num_beams")
 
 Projector = Callable[[Sequence[ProjectionInput]], tuple[list[list[str]], dict[str, int]]]
 
@@ -56,6 +59,17 @@ def model_path(name: str) -> str:
     if name in TINY_MODELS:
         return str(built_folder(f"{name}-seed0", TINY_MODELS[name]))
     return str(name) if Path(name).is_dir() else resolve_model(name)
+
+
+def make_translator(spec: dict[str, Any]) -> tuple[Translator, Decoding]:
+    """The translator and default decoding of a profile block (``model``, ``tokenizer``, ``batch_size``,
+    ``dtype``, ``device``, ``max_length``, ``num_beams``)."""
+    spec = dict(spec)
+    decoding = Decoding(**{k: spec.pop(k) for k in _DECODING_KEYS if k in spec})
+    tokenizer = spec.pop("tokenizer", None)
+    translator = Translator(model_path(spec.pop("model")),
+                            tokenizer=model_path(tokenizer) if tokenizer else None, **spec)
+    return translator, decoding
 
 
 def make_aligner(role: str, models: dict[str, Any]) -> Aligner:
@@ -150,12 +164,16 @@ def train_named_tagger(name: str, models: dict[str, Any], train: Sequence[Senten
 
 
 def source_tagger(models: dict[str, Any]) -> tuple[WordTagger, dict[str, Any]]:
-    """The profile's source NER model, trained once on its source data (e.g. English CoNLL-2003) and cached.
+    """The profile's source NER model: a trained one named by ``model`` (e.g. XLM-R-large fine-tuned on
+    CoNLL-2003, the paper's), or one trained once by ``tagger`` on ``train``/``dev`` and cached.
 
     A file lock keeps parallel cells from training the same model twice: the first trains, the others wait and
     then load it from the cache.
     """
     spec = models["source_ner"]
+    if "model" in spec:
+        path = model_path(spec["model"])
+        return TransformersTagger(path, batch_size=int(spec.get("batch_size", 32))), {"model_dir": path}
     train = load_ner(**spec["train"])
     dev = load_ner(**spec["dev"])
     with FileLock(str(cache_dir("locks") / f"source-ner-{content_key(spec)[:16]}.lock")):

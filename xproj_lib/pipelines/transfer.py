@@ -19,6 +19,7 @@ Scores: seqeval micro F1 on the test split with DATE ignored (as the paper).
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from typing import Any
 
 from ..cache import cached_json
@@ -30,9 +31,16 @@ from ..tags import tags_to_spans
 from ..ensemble import EnsembleTagger
 from ..study import load_method
 from ..types import Sentence
-from ..words import split_words
+from ..words import detokenize, split_words
 from .base import CellOutcome, Timer, pick_examples, record_for, to_dataset_labels
-from .components import make_aligner, make_projector, source_tagger, train_named_tagger
+from .components import (
+    ENGLISH,
+    make_aligner,
+    make_projector,
+    make_translator,
+    source_tagger,
+    train_named_tagger,
+)
 
 # MAFAND pairs without a train split: their dev+test text is the transfer corpus (not MasakhaNER2 sentences).
 TRANSFER_SPLITS = ("train",)
@@ -64,12 +72,14 @@ def label_source(src: list[Sentence], models: dict[str, Any]) -> list[list[str]]
                        lambda: tagger.predict([s.tokens for s in src]))
 
 
-def project_corpus(cell, method: dict[str, Any], src: list[Sentence], tgt: list[Sentence],  # noqa: ANN001
+def project_corpus(cell, method: dict[str, Any], text: TransferText,  # noqa: ANN001
                    timer: Timer) -> tuple[list[Sentence], dict, list]:
-    """Label, align and project the transfer corpus; returns projected target sentences, stats and examples."""
+    """Label (unless gold-labelled), align and project the transfer text; returns projected target sentences,
+    stats and examples."""
     cfg = cell.config
+    src, tgt = text.src, text.tgt
     with timer("source_ner"):
-        src_tags = label_source(src, cfg["models"])
+        src_tags = [s.tags for s in src] if text.labelled else label_source(src, cfg["models"])
     with timer("align"):
         alignments = make_aligner(method["aligner"], cfg["models"]).align([(s.tokens, t.tokens) for s, t in zip(src, tgt)])
     inputs = [ProjectionInput(t.tokens, tags_to_spans(tags), a.links, src_tokens=s.tokens, id=t.id)
@@ -96,8 +106,25 @@ def holdout(sentences: list[Sentence], fraction: float, seed: int) -> tuple[list
     return ([s for i, s in enumerate(sentences) if i not in dev], [s for i, s in enumerate(sentences) if i in dev])
 
 
-def transfer_text(language: dict[str, Any], settings: dict[str, Any]) -> tuple[list[Sentence], list[Sentence], str]:
-    """The word-split MAFAND transfer corpus of a language and a note saying what it is."""
+@dataclass
+class TransferText:
+    """Parallel source/target sentences to project through; ``labelled`` when the source side has gold tags."""
+
+    src: list[Sentence]
+    tgt: list[Sentence]
+    src_lang: str
+    labelled: bool
+    notes: str
+
+
+def transfer_text(language: dict[str, Any], settings: dict[str, Any], models: dict[str, Any]) -> TransferText:
+    """The transfer text the profile's ``settings.transfer_text`` names: ``mafand`` (human parallel text, the
+    default) or ``mt`` (``settings.translate_train``'s labelled English sentences machine-translated)."""
+    kind = settings.get("transfer_text", "mafand")
+    if kind == "mt":
+        return translated_text(language, settings["translate_train"], models)
+    if kind != "mafand":
+        raise ValueError(f"settings.transfer_text must be 'mafand' or 'mt', not {kind!r}")
     if "mafand" not in language["datasets"]:
         raise ValueError(f"{language['iso639_3']}: no MAFAND-MT parallel text to transfer through")
     src, tgt, splits = transfer_corpus(language, settings.get("max_transfer_pairs"))
@@ -107,13 +134,31 @@ def transfer_text(language: dict[str, Any], settings: dict[str, Any]) -> tuple[l
         notes += "; French source side labelled by the English-trained multilingual source model (zero-shot)"
     if splits != "train":
         notes += " (no MAFAND train split: dev+test text used; these are not MasakhaNER2 sentences)"
-    return src, tgt, notes
+    return TransferText(src, tgt, pair.split("-")[0], False, notes)
 
 
-def unlabelled_text(src: list[Sentence], tgt: list[Sentence], language: dict[str, Any]) -> dict[str, list[list[str]]]:
+def translated_text(language: dict[str, Any], spec: dict[str, Any], models: dict[str, Any]) -> TransferText:
+    """Translate-train text: gold-labelled English sentences (e.g. CoNLL-2003 train) and their translation into
+    the target language by the profile's ``translator``; pairs with an empty translation are left out (counted)."""
+    if spec.get("lang") != "en":
+        raise ValueError(f"settings.translate_train must name English data (lang: en), not {spec.get('lang')!r}")
+    if not language.get("nllb"):
+        raise ValueError(f"{language['iso639_3']}: no NLLB-200 code in its language file, so it cannot be "
+                         "machine-translated into")
+    src = load_ner(**spec)
+    translator, decoding = make_translator(models["translator"])
+    texts = translator.translate([detokenize(s.tokens, "whitespace") for s in src], ENGLISH, language["nllb"],
+                                 decoding)
+    pairs = [(s, split_words(text, language["word_split"])) for s, text in zip(src, texts)]
+    kept = [(s, Sentence(words, ["O"] * len(words), s.id)) for s, words in pairs if words]
+    notes = (f"transfer text: {spec['dataset']} {spec['split']} (gold English labels) machine-translated by "
+             f"{models['translator']['model']}; {len(pairs) - len(kept)} empty translations left out")
+    return TransferText([s for s, _ in kept], [t for _, t in kept], "en", True, notes)
+
+
+def unlabelled_text(text: TransferText, language: dict[str, Any]) -> dict[str, list[list[str]]]:
     """Unlabelled sentences of both languages for the language discriminator: the two sides of the transfer text."""
-    return {language["datasets"]["mafand"].split("-")[0]: [s.tokens for s in src],
-            language["iso639_3"]: [t.tokens for t in tgt]}
+    return {text.src_lang: [s.tokens for s in text.src], language["iso639_3"]: [t.tokens for t in text.tgt]}
 
 
 def build_tagger(cell, method: dict[str, Any], timer: Timer) -> tuple[Any, dict[str, Any], list[Example], str]:  # noqa: ANN001
@@ -138,23 +183,23 @@ def build_tagger(cell, method: dict[str, Any], timer: Timer) -> tuple[Any, dict[
         notes = "; ".join(dict.fromkeys(m[3] for m in members if m[3]))
         return EnsembleTagger([m[0] for m in members]), stats, members[-1][2], notes
     with timer("load"):
-        src, tgt, notes = transfer_text(language, settings)
+        text = transfer_text(language, settings, models)
     if kind == "adversarial":  # the source model, fine-tuned further on source data with the language discriminator
         spec = models["source_ner"]
         with timer("train"):
             train = load_ner(**{**spec["train"], "limit": settings.get("adversarial_source_sentences")})
             dev = load_ner(**spec["dev"])
             tagger, stats["target_model"] = train_named_tagger(method["tagger"], models, train, dev, cell.seed,
-                                                               unlabelled_text(src, tgt, language))
-        return tagger, stats, [], notes + " (unlabelled, for the language discriminator)"
+                                                               unlabelled_text(text, language))
+        return tagger, stats, [], text.notes + " (unlabelled, for the language discriminator)"
     if kind != "projection":
         raise ValueError(f"the transfer pipeline cannot run methods of kind {kind!r}")
-    projected, stats, examples = project_corpus(cell, method, src, tgt, timer)
+    projected, stats, examples = project_corpus(cell, method, text, timer)
     train, dev = holdout(projected, settings.get("projected_dev_fraction", 0.1), cell.seed or 0)
     with timer("train"):
         tagger, stats["target_model"] = train_named_tagger(method["tagger"], models, train, dev, cell.seed,
-                                                           unlabelled_text(src, tgt, language))
-    return tagger, stats, examples, notes
+                                                           unlabelled_text(text, language))
+    return tagger, stats, examples, text.notes
 
 
 def run(cell) -> CellOutcome:  # noqa: ANN001 - a study.Cell

@@ -38,25 +38,12 @@ from ..evaluate import evaluate
 from ..ner import TransformersTagger
 from ..project import PRESETS, ProjectionInput, WordProbs
 from ..tags import spans_to_tags, tags_to_spans
-from ..translate import Decoding, Translator, nmt_pair_scorer
+from ..translate import Decoding, nmt_pair_scorer
 from ..types import Span
 from ..words import detokenize, split_words
 from .base import CellOutcome, Timer, pick_examples, record_for, to_dataset_labels
-from .components import Projector, make_aligner, make_projector, model_path
+from .components import ENGLISH, Projector, make_aligner, make_projector, make_translator, model_path
 
-ENGLISH = "eng_Latn"
-_DECODING_KEYS = ("max_length", "num_beams")
-
-
-def make_translator(spec: dict[str, Any]) -> tuple[Translator, Decoding]:
-    """The translator and default decoding of a profile block (``model``, ``tokenizer``, ``batch_size``,
-    ``dtype``, ``device``, ``max_length``, ``num_beams``)."""
-    spec = dict(spec)
-    decoding = Decoding(**{k: spec.pop(k) for k in _DECODING_KEYS if k in spec})
-    tokenizer = spec.pop("tokenizer", None)
-    translator = Translator(model_path(spec.pop("model")),
-                            tokenizer=model_path(tokenizer) if tokenizer else None, **spec)
-    return translator, decoding
 
 
 @lru_cache(maxsize=2)
