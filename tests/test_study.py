@@ -79,6 +79,8 @@ def test_schedule_starts_the_source_model_before_other_work():
     assert sorted(order) == sorted(c.dataset for c in cells)
     assert order[0] == "masakhaner2" and order[1:3] == ["europarl_ner"] * 2
     assert set(order[3:]) == {"masakhaner2"}
+    seeded = [c.seed is not None for c in schedule(cells)[3:]]
+    assert any(seeded) and seeded == sorted(seeded, reverse=True)  # model-training cells first
 
 
 def test_a_seeded_method_needs_a_seed():

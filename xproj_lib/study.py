@@ -283,9 +283,11 @@ def render_html(notebook: Path) -> Path:
 
 def schedule(cells: list[Cell]) -> list[Cell]:
     """Run order: one transfer cell first (it trains the source model that every transfer cell waits for), then
-    the cells that do not need that model, then the other transfer cells; otherwise the plan's order."""
+    the cells that do not need that model, then the other transfer cells, those that train a neural tagger
+    (seeded methods, the longest) before the rest; otherwise the plan's order."""
     transfer = [c for c in cells if c.config["pipeline"] in TRANSFER_PIPELINES]
-    return transfer[:1] + [c for c in cells if c.config["pipeline"] not in TRANSFER_PIPELINES] + transfer[1:]
+    rest = sorted(transfer[1:], key=lambda c: c.seed is None)
+    return transfer[:1] + [c for c in cells if c.config["pipeline"] not in TRANSFER_PIPELINES] + rest
 
 
 def default_workers(memory_per_worker_gib: float = 5.0) -> int:
