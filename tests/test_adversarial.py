@@ -152,13 +152,36 @@ def test_adversarial_gradient_reaches_encoder_only_through_lambda(base: Path) ->
     def encoder_grad_norm(lambda_max: float) -> float:
         trainer, _ = _trainer(base, AdversarialConfig(lambda_max=lambda_max, hidden_size=16, dropout=0.0))
         trainer.lam = lambda_max
-        trainer.discriminator_loss(*trainer.unlabelled_batch()).backward()
+        trainer.discriminator_loss(*trainer.unlabelled_batch())[0].backward()
         assert all(p.grad is not None for p in trainer.discriminator.parameters())
         grads = [p.grad for p in trainer.model.base_model.parameters() if p.grad is not None]
         return float(sum(g.abs().sum() for g in grads))
 
     assert encoder_grad_norm(0.0) == 0.0
     assert encoder_grad_norm(1.0) > 0.0
+
+
+def test_micro_batched_discriminator_loss_gives_the_same_gradients(base: Path) -> None:
+    """``max_batch_tokens`` splits the unlabelled batch too; the weighted parts add up to the whole batch's gradient."""
+    grads, logs = [], []
+    for max_tokens in (None, 1):  # whole batch; one sentence per forward pass
+        labels = label_list(TRAIN)
+        tokenizer = AutoTokenizer.from_pretrained(base)
+        torch.manual_seed(0)
+        model = AutoModelForTokenClassification.from_pretrained(
+            base, num_labels=len(labels), hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+        config = adversarial_train_config(TrainConfig(base_model=str(base), max_batch_tokens=max_tokens),
+                                          AdversarialConfig(lambda_max=1.0, hidden_size=16, dropout=0.0), UNLABELLED)
+        trainer = AdversarialTrainer(model, tokenizer, config, torch.device("cpu"))
+        trainer.total_steps, trainer.steps_done = 2, 1  # λ > 0
+        trainer.extra_backward()
+        grads.append([p.grad.clone() for p in list(model.parameters()) + list(trainer.discriminator.parameters())
+                      if p.grad is not None])
+        logs.append(trainer._disc[-1])
+    assert len(grads[0]) == len(grads[1]) > 0
+    for a, b in zip(*grads):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-6)
+    assert logs[1] == pytest.approx(logs[0], rel=1e-5)
 
 
 def test_unlabelled_batches_are_balanced_and_seeded(base: Path) -> None:

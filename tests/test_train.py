@@ -19,6 +19,7 @@ from xproj_lib.train import (
     label_list,
     length_batches,
     load_classifier,
+    split_rows,
     train_tagger,
 )
 from xproj_lib.types import Sentence
@@ -119,6 +120,50 @@ def test_a_few_steps_lower_the_loss(base: Path) -> None:
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
     losses = [trainer.train_step(batch, optimizer, scheduler) for _ in range(8)]
     assert losses[-1] < 0.7 * losses[0]
+
+
+class GradientProbe(torch.optim.SGD):
+    """An optimiser that keeps the gradients it is asked to apply, and applies nothing."""
+
+    def step(self, closure=None):  # type: ignore[override]
+        self.grads = [p.grad.clone() for group in self.param_groups for p in group["params"] if p.grad is not None]
+
+
+def step_gradients(trainer: TokenClassifierTrainer, batch: dict[str, torch.Tensor]) -> tuple[float, list]:
+    """The loss of one ``train_step`` and the gradients it would apply."""
+    probe = GradientProbe(trainer.trainable_parameters(), lr=0.0)
+    loss = trainer.train_step(batch, probe, torch.optim.lr_scheduler.LambdaLR(probe, lambda _: 1.0))
+    return loss, probe.grads
+
+
+def test_split_rows_bounds_padded_tokens() -> None:
+    batch = {"input_ids": torch.zeros(5, 7, dtype=torch.long), "labels": torch.arange(5)}
+    assert split_rows(batch, None) == [batch] and split_rows(batch, 35) == [batch]
+    parts = split_rows(batch, 20)  # 2 rows of 7 fit
+    assert [p["input_ids"].shape[0] for p in parts] == [2, 2, 1]
+    assert torch.equal(torch.cat([p["labels"] for p in parts]), batch["labels"])
+    assert [p["input_ids"].shape[0] for p in split_rows(batch, 3)] == [1] * 5  # at least one row per part
+
+
+def test_micro_batches_give_the_whole_batch_update(base: Path) -> None:
+    """Split into micro-batches, the step's loss and gradients are the whole batch's (labelled-token weighting)."""
+    labels = label_list(TRAIN)
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    features, _ = encode(TRAIN, tokenizer, {t: i for i, t in enumerate(labels)}, 64)
+    features[0]["labels"] = [IGNORE_INDEX] * len(features[0]["labels"])  # a part without labels is skipped
+    batch = collate(features, tokenizer.pad_token_id)
+    results = []
+    for max_tokens in (None, batch["input_ids"].shape[1]):  # whole batch; one sentence per forward pass
+        torch.manual_seed(0)
+        model = AutoModelForTokenClassification.from_pretrained(
+            base, num_labels=len(labels), hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+        config = TrainConfig(base_model=str(base), max_grad_norm=1e9, max_batch_tokens=max_tokens)
+        results.append(step_gradients(TokenClassifierTrainer(model, tokenizer, config, torch.device("cpu")), batch))
+    (whole_loss, whole), (split_loss, split) = results
+    assert split_loss == pytest.approx(whole_loss, rel=1e-5)
+    assert len(whole) == len(split) > 0
+    for a, b in zip(whole, split):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-6)
 
 
 def test_freeze_embeddings_keeps_them_fixed(base: Path) -> None:

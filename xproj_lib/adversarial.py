@@ -25,7 +25,7 @@ import torch
 from torch import nn
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from .train import TokenClassifierTrainer, TrainConfig, TrainRecord, collate, train_tagger
+from .train import TokenClassifierTrainer, TrainConfig, TrainRecord, collate, split_rows, train_tagger
 from .types import Sentence
 
 log = logging.getLogger(__name__)
@@ -166,7 +166,6 @@ class AdversarialTrainer(TokenClassifierTrainer):
         self.steps_done = 0
         self.lam = 0.0
         self._disc: list[tuple[float, float]] = []  # (loss, accuracy) per step since the last evaluation
-        self._ner_loss = 0.0
 
     def _tokenise(self, lang: str, sentences: Sequence[Sequence[str]]) -> list[dict[str, list[int]]]:
         """Sub-token features of unlabelled word lists, truncated to ``max_length`` (counted in the log)."""
@@ -203,33 +202,31 @@ class AdversarialTrainer(TokenClassifierTrainer):
         optimizer.add_param_group({"params": list(self.discriminator.parameters()), "lr": lr, "weight_decay": 0.0})
         return optimizer
 
-    def discriminator_loss(self, batch: dict[str, torch.Tensor], langs: torch.Tensor) -> torch.Tensor:
-        """Cross-entropy of the discriminator on ``batch``, reading the encoder through the GRL."""
+    def discriminator_loss(self, batch: dict[str, torch.Tensor], langs: torch.Tensor) -> tuple[torch.Tensor, float]:
+        """Cross-entropy of the discriminator on ``batch``, reading the encoder through the GRL, and its accuracy."""
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
             hidden = self.model.base_model(**batch)[0]
             logits = self.discriminator(reverse_gradient(pool(hidden, batch["attention_mask"],
                                                               self.adversarial.pooling), self.lam))
         logits = logits.float()
-        loss = nn.functional.cross_entropy(logits, langs)
-        accuracy = (logits.argmax(-1) == langs).float().mean()
-        self._disc.append((float(loss.detach()), float(accuracy)))
-        return loss
+        return nn.functional.cross_entropy(logits, langs), float((logits.argmax(-1) == langs).float().mean())
 
-    def compute_loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """NER loss on ``batch`` plus the discriminator loss on a fresh unlabelled batch."""
+    def extra_backward(self) -> None:
+        """The discriminator loss on a fresh unlabelled batch (in micro-batches, see ``max_batch_tokens``)."""
         self.discriminator.train()
-        ner = super().compute_loss(batch)
-        self._ner_loss = float(ner.detach())
         self.lam = grl_lambda(self.steps_done / max(self.total_steps, 1), self.adversarial.lambda_max,
                               self.adversarial.gamma)
-        return ner + self.discriminator_loss(*self.unlabelled_batch())
-
-    def train_step(self, batch: dict[str, torch.Tensor], optimizer: torch.optim.Optimizer,
-                   scheduler: torch.optim.lr_scheduler.LRScheduler) -> float:
-        """One joint step; returns the NER loss alone."""
-        super().train_step(batch, optimizer, scheduler)
+        batch, langs = self.unlabelled_batch()
+        parts = split_rows({**batch, "langs": langs}, self.config.max_batch_tokens)
+        loss_sum = accuracy_sum = 0.0
+        for part in parts:
+            share = len(part["langs"]) / len(langs)
+            loss, accuracy = self.discriminator_loss({k: v for k, v in part.items() if k != "langs"}, part["langs"])
+            (loss * share).backward()
+            loss_sum += float(loss.detach()) * share
+            accuracy_sum += accuracy * share
+        self._disc.append((loss_sum, accuracy_sum))
         self.steps_done += 1
-        return self._ner_loss
 
     def evaluation_log(self) -> dict[str, float]:
         """The discriminator's mean loss and accuracy since the last evaluation, and the current λ."""

@@ -64,6 +64,9 @@ class TrainConfig:
     eval_every: int | None = None  # optimiser steps between dev evaluations (None: once per epoch)
     patience: int = 3  # evaluations without dev-F1 improvement before stopping
     freeze_embeddings: bool = False  # keep the input word embeddings fixed (faster on CPU)
+    # padded sub-tokens per forward pass: a larger batch runs as micro-batches whose gradients add up to the
+    # batch's (same update, up to float rounding; activation memory bounded). None: whole batches
+    max_batch_tokens: int | None = None
     seed: int = 0
 
 
@@ -140,6 +143,15 @@ def length_batches(lengths: Sequence[int], batch_size: int, rng: np.random.Gener
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
+def split_rows(batch: dict[str, torch.Tensor], max_tokens: int | None) -> list[dict[str, torch.Tensor]]:
+    """Cut a padded batch into row slices of at most ``max_tokens`` padded sub-tokens (at least one row each)."""
+    rows, width = batch["input_ids"].shape
+    if max_tokens is None or rows * width <= max_tokens:
+        return [batch]
+    step = max(1, max_tokens // width)
+    return [{k: v[i:i + step] for k, v in batch.items()} for i in range(0, rows, step)]
+
+
 def collate(features: Sequence[dict[str, list[int]]], pad_id: int) -> dict[str, torch.Tensor]:
     """Right-pad a batch of features into tensors (labels with -100, masks with 0)."""
     width = max(len(f["input_ids"]) for f in features)
@@ -151,7 +163,8 @@ def collate(features: Sequence[dict[str, list[int]]], pad_id: int) -> dict[str, 
 
 
 class TokenClassifierTrainer:
-    """The optimisation loop; override :meth:`compute_loss` / :meth:`trainable_parameters` to extend it."""
+    """The optimisation loop; override :meth:`compute_loss`, :meth:`extra_backward` and
+    :meth:`trainable_parameters` to extend it."""
 
     def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, config: TrainConfig,
                  device: torch.device) -> None:
@@ -175,15 +188,28 @@ class TokenClassifierTrainer:
 
     def train_step(self, batch: dict[str, torch.Tensor], optimizer: torch.optim.Optimizer,
                    scheduler: torch.optim.lr_scheduler.LRScheduler) -> float:
-        """One optimiser step: loss, backward, gradient clipping, update; returns the loss."""
+        """One optimiser step: loss and backward (per micro-batch, see ``max_batch_tokens``), then
+        :meth:`extra_backward`, gradient clipping and the update; returns the batch's NER loss."""
         self.model.train()
-        loss = self.compute_loss({k: v.to(self.device) for k, v in batch.items()})
-        loss.backward()
+        parts = split_rows({k: v.to(self.device) for k, v in batch.items()}, self.config.max_batch_tokens)
+        labelled = [int((part["labels"] != IGNORE_INDEX).sum()) for part in parts]
+        total = 0.0
+        for part, n in zip(parts, labelled):
+            if n == 0 and len(parts) > 1:
+                continue  # no labelled token: nothing to learn, and its mean loss would be NaN
+            # the model's loss is a mean over labelled tokens; weighting by the share keeps the batch mean
+            loss = self.compute_loss(part) * (n / max(sum(labelled), 1))
+            loss.backward()
+            total += float(loss.detach())
+        self.extra_backward()
         torch.nn.utils.clip_grad_norm_(self.trainable_parameters(), self.config.max_grad_norm)
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
-        return float(loss.detach())
+        return total
+
+    def extra_backward(self) -> None:
+        """Back-propagate a loss that is not the labelled batch's (none here), once per step before the update."""
 
     def dev_f1(self, dev: Sequence[Sentence]) -> float:
         """seqeval micro F1 of the current model on ``dev``."""
@@ -307,7 +333,9 @@ def train_tagger(
         "version": TRAINER_VERSION,
         "trainer": f"{trainer_cls.__module__}.{trainer_cls.__qualname__}",
         "base": model_fingerprint(config.base_model),
-        "config": {k: v for k, v in asdict(config).items() if k != "base_model"},
+        # max_batch_tokens at None is left out: keys made before the field existed stay valid
+        "config": {k: v for k, v in asdict(config).items()
+                   if k != "base_model" and not (k == "max_batch_tokens" and v is None)},
         "labels": labels,
         "train": [[s.tokens, s.tags] for s in train],
         "dev": [[s.tokens, s.tags] for s in dev],
