@@ -26,7 +26,13 @@ def measure(lang: str, sentences: int, max_length: int, max_batch_tokens: int | 
 
     from xproj_lib.datasets import load_ner
     from xproj_lib.encoder import ensure_e5_small
-    from xproj_lib.train import TokenClassifierTrainer, TrainConfig, collate, encode, label_list
+    from xproj_lib.train import (
+        TokenClassifierTrainer,
+        TrainConfig,
+        collate,
+        encode,
+        label_list,
+    )
 
     torch.set_num_threads(1)
     base = str(ensure_e5_small())

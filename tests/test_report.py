@@ -6,7 +6,13 @@ import pytest
 
 from xproj_lib.paper import paper_results
 from xproj_lib.records import ResultRecord, write_record
-from xproj_lib.report import f1_table, load_study, seeds_table, write_report
+from xproj_lib.report import (
+    f1_table,
+    load_study,
+    seeds_summary,
+    seeds_table,
+    write_report,
+)
 
 F1 = {  # (lang, method, seed) -> f1
     ("hau", "model-transfer", None): 0.50, ("hau", "proj-greedy-eflomal-crf", None): 0.60,
@@ -42,6 +48,9 @@ def test_seeds_are_averaged_and_gain_uses_the_best_projection(results):
     assert list(seeded.index) == [("hau", "proj-greedy-eflomal-e5"), ("yor", "proj-greedy-eflomal-e5")]
     assert seeded.loc[("yor", "proj-greedy-eflomal-e5"), "gain_over_model_transfer"] == pytest.approx(-0.06)
     assert seeded.loc[("hau", "proj-greedy-eflomal-e5"), "f1_std"] == pytest.approx(0.0424, abs=1e-4)
+    summary = seeds_summary(seeded).loc["proj-greedy-eflomal-e5"]
+    assert summary["n_langs"] == 2 and summary["langs_above_model_transfer"] == 1  # hau +0.17, yor -0.06
+    assert summary["f1"] == pytest.approx((0.67 + 0.34) / 2) and summary["gain_over_model_transfer"] == pytest.approx(0.055)
 
 
 def test_write_report_writes_tables_and_figures(results):

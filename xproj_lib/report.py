@@ -88,12 +88,26 @@ def seeds_table(study: pd.DataFrame, dataset: str) -> pd.DataFrame:
     return table.sort_values(["lang", "method"]).set_index(["lang", "method"]).round(4)
 
 
+def seeds_summary(seeded: pd.DataFrame) -> pd.DataFrame:
+    """Per method of :func:`seeds_table`, across languages: how many, mean F1 and seed std, mean gain over model
+    transfer, and in how many languages the seed mean beats model transfer."""
+    rows = seeded.reset_index().groupby("method")
+    return pd.DataFrame({
+        "n_langs": rows.size(),
+        "f1": rows["f1"].mean(),
+        "mean_seed_std": rows["f1_std"].mean(),
+        "gain_over_model_transfer": rows["gain_over_model_transfer"].mean(),
+        "langs_above_model_transfer": rows["gain_over_model_transfer"].apply(lambda g: int((g > 0).sum())),
+    }).round(4)
+
+
 def write_table(table: pd.DataFrame, stem: Path, caption: str) -> list[Path]:
     """Write a table as CSV, Markdown and LaTeX (same stem)."""
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_suffix(".csv"), stem.with_suffix(".md"), stem.with_suffix(".tex")]
     table.to_csv(paths[0])
-    paths[1].write_text(f"{caption}\n\n{table.to_markdown(floatfmt='.3f')}\n", encoding="utf-8")
+    markdown = table.reset_index().to_markdown(index=False, floatfmt=".3f")  # index levels as plain columns
+    paths[1].write_text(f"{caption}\n\n{markdown}\n", encoding="utf-8")
     paths[2].write_text(table.to_latex(float_format="%.3f", caption=caption, na_rep="--"), encoding="utf-8")
     return paths
 
@@ -279,6 +293,9 @@ def write_report(results_dir: Path, params_dir: Path | None = None) -> dict[str,
             out[f"{dataset}: seeds"] = write_table(seeded, tables / f"{dataset}_seeds", _caption(
                 study, dataset, "Methods trained over several seeds: F1 mean and std over seeds, and the mean's "
                                 "gain over model transfer"))
+            out[f"{dataset}: seeds summary"] = write_table(seeds_summary(seeded), tables / f"{dataset}_seeds_summary", _caption(
+                study, dataset, "Methods trained over several seeds, across the languages of the seeds table: mean F1, "
+                                "mean seed std, mean gain over model transfer, languages where the seed mean beats it"))
         out[f"{dataset}: F1 by distance"] = plot_f1_by_distance(
             study, dataset, figures / f"{dataset}_f1_by_distance", _caption(study, dataset, "F1 by method"))
         out[f"{dataset}: gain vs distance"] = plot_gain_vs_distance(
