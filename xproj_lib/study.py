@@ -291,7 +291,8 @@ def schedule(cells: list[Cell]) -> list[Cell]:
 
 
 def default_workers(memory_per_worker_gib: float = 5.0) -> int:
-    """One worker per usable CPU, as many as memory allows (an e5-small training cell peaked at 5.6 GB here)."""
+    """One worker per usable CPU, as many as memory allows (the largest cell, training the source model, peaked
+    at 4.8 GB here)."""
     memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return max(1, min(len(os.sched_getaffinity(0)), int(memory_gib // memory_per_worker_gib)))
 
