@@ -59,30 +59,23 @@ def cached_json(namespace: str, key_obj: Any, compute: Callable[[], Any]) -> Any
     return value
 
 
-def built_folder(name: str, build: Callable[[Path], Any]) -> Path:
-    """``cache_dir("models")/name``, built once by ``build(folder)`` in a temporary folder and renamed into place."""
-    folder = cache_dir("models") / name
-    if (folder / "config.json").is_file():
-        return folder
+def built_folder(folder: Path, build: Callable[[Path], Any], marker: str = "config.json") -> bool:
+    """Make sure ``folder`` is complete (its ``marker`` file exists), else build it; return whether this call built it.
+
+    ``build(tmp)`` writes into a temporary sibling folder that is renamed into place, so a folder is never seen
+    half-written; a file lock makes parallel callers wait for the first builder and reuse its folder.
+    """
+    if (folder / marker).is_file():
+        return False
     with FileLock(str(folder) + ".lock"):
-        if not (folder / "config.json").is_file():
-            tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".tmp-{name}-"))
-            try:
-                build(tmp)
-                if folder.exists():  # a partial folder from an interrupted older layout
-                    shutil.rmtree(folder)
-                os.replace(tmp, folder)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-    return folder
-
-
-def publish_folder(tmp: Path, final: Path, marker: str) -> None:
-    """Rename a finished temporary folder into place; if another process published ``final`` (with its
-    ``marker`` file) first, keep theirs and drop ours."""
-    try:
-        os.rename(tmp, final)
-    except OSError:
-        if not (final / marker).is_file():
-            raise
-        shutil.rmtree(tmp)
+        if (folder / marker).is_file():
+            return False
+        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".tmp-{folder.name[:40]}-"))
+        try:
+            build(tmp)
+            if folder.exists():  # left by an interrupted run of an older layout
+                shutil.rmtree(folder)
+            os.replace(tmp, folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return True

@@ -10,7 +10,6 @@ import json
 import logging
 import re
 import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -19,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import sklearn_crfsuite
 
-from .cache import atomic_write_text, cache_dir, content_key, publish_folder
+from .cache import atomic_write_text, built_folder, cache_dir, content_key
 from .tags import repair_iob2
 from .types import Sentence, require_tokens
 
@@ -169,38 +168,33 @@ def train_crf(train: Sequence[Sentence], config: CRFConfig = CRFConfig()) -> tup
         "config": asdict(config),
         "train": [[s.tokens, s.tags] for s in train],
     })
-    root = cache_dir("models")
-    final = root / f"crf-{key[:32]}"
-    if (final / META_FILE).is_file():
-        meta = json.loads((final / META_FILE).read_text(encoding="utf-8"))
+    final = cache_dir("models") / f"crf-{key[:32]}"
+    built = built_folder(final, lambda folder: _fit_crf(train, config, folder), META_FILE)
+    meta = json.loads((final / META_FILE).read_text(encoding="utf-8"))
+    if built:
+        log.info("CRF trained on %d sentences in %.1f s -> %s", len(train), meta["train_seconds"], final)
+    else:
         log.info("CRF model reused from %s", final)
-        return CRFTagger(final), CRFRecord(final, True, meta["train_seconds"], meta["n_sentences"], meta["labels"])
+    return CRFTagger(final), CRFRecord(final, not built, meta["train_seconds"], meta["n_sentences"], meta["labels"])
 
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".tmp-crf-{key[:12]}-"))
-    try:
-        crf = sklearn_crfsuite.CRF(
-            algorithm="lbfgs",
-            c1=config.c1,
-            c2=config.c2,
-            max_iterations=config.max_iterations,
-            all_possible_transitions=config.all_possible_transitions,
-            model_filename=str(tmp / MODEL_FILE),
-        )
-        start = time.perf_counter()
-        crf.fit([sentence_features(s.tokens) for s in train], [list(s.tags) for s in train])
-        seconds = time.perf_counter() - start
-        labels = sorted(crf.classes_, key=lambda t: (t != "O", t[2:], t[:1]))
-        meta = {
-            "features_version": FEATURES_VERSION,
-            "config": asdict(config),
-            "labels": labels,
-            "train_seconds": seconds,
-            "n_sentences": len(train),
-        }
-        atomic_write_text(tmp / META_FILE, json.dumps(meta, indent=1))
-        publish_folder(tmp, final, META_FILE)
-        log.info("CRF trained on %d sentences in %.1f s -> %s", len(train), seconds, final)
-        return CRFTagger(final), CRFRecord(final, False, seconds, len(train), labels)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+def _fit_crf(train: Sequence[Sentence], config: CRFConfig, folder: Path) -> None:
+    """Train the CRF and write its model and metadata files into ``folder``."""
+    crf = sklearn_crfsuite.CRF(
+        algorithm="lbfgs",
+        c1=config.c1,
+        c2=config.c2,
+        max_iterations=config.max_iterations,
+        all_possible_transitions=config.all_possible_transitions,
+        model_filename=str(folder / MODEL_FILE),
+    )
+    start = time.perf_counter()
+    crf.fit([sentence_features(s.tokens) for s in train], [list(s.tags) for s in train])
+    meta = {
+        "features_version": FEATURES_VERSION,
+        "config": asdict(config),
+        "labels": sorted(crf.classes_, key=lambda t: (t != "O", t[2:], t[:1])),
+        "train_seconds": time.perf_counter() - start,
+        "n_sentences": len(train),
+    }
+    atomic_write_text(folder / META_FILE, json.dumps(meta, indent=1))

@@ -14,8 +14,6 @@ import json
 import logging
 import math
 import resource
-import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -23,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from filelock import FileLock
 from transformers import (
     AutoConfig,
     AutoModelForTokenClassification,
@@ -34,7 +31,7 @@ from transformers import (
     set_seed,
 )
 
-from .cache import atomic_write_text, cache_dir, content_key, publish_folder
+from .cache import atomic_write_text, built_folder, cache_dir, content_key
 from .evaluate import evaluate
 from .models import model_fingerprint, resolve_model
 from .ner import TransformersTagger, check_iob_labels, first_subtoken_index, pick_device
@@ -342,18 +339,19 @@ def train_tagger(
     })
     final = cache_dir("models") / f"ner-{key}"
     # one process trains a given model; parallel cells that need the same one wait and then reuse it
-    with FileLock(str(cache_dir("locks") / f"ner-{key[:16]}.lock")):
-        if (final / RECORD_FILE).is_file():
-            log.info("NER model reused from %s", final)
-            return _read_record(final)
-        return _fit_and_save(train, dev, config, labels, final, trainer_cls, device, cpu_threads)
+    trained: list[TrainRecord] = []
+    built_folder(final, lambda folder: trained.append(
+        _fit_and_save(train, dev, config, labels, folder, final, trainer_cls, device, cpu_threads)), RECORD_FILE)
+    if trained:
+        return trained[0]
+    log.info("NER model reused from %s", final)
+    return _read_record(final)
 
 
 def _fit_and_save(train: Sequence[Sentence], dev: Sequence[Sentence], config: TrainConfig, labels: list[str],
-                  final: Path, trainer_cls: type[TokenClassifierTrainer], device: str | torch.device | None,
-                  cpu_threads: int) -> TrainRecord:
-    """Fine-tune, then save the model, tokenizer and record into ``final`` (through a temporary folder)."""
-    root, key = final.parent, final.name.removeprefix("ner-")
+                  folder: Path, final: Path, trainer_cls: type[TokenClassifierTrainer],
+                  device: str | torch.device | None, cpu_threads: int) -> TrainRecord:
+    """Fine-tune, then save the model, tokenizer and record into ``folder`` (renamed to ``final`` once complete)."""
     target = pick_device(device)
     if target.type == "cpu":
         torch.set_num_threads(cpu_threads)
@@ -375,16 +373,10 @@ def _fit_and_save(train: Sequence[Sentence], dev: Sequence[Sentence], config: Tr
         best_step=best_step, best_dev_f1=max(h["dev_f1"] for h in history), n_train=len(train), n_dev=len(dev),
         truncated_words=truncated, history=history,
     )
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".tmp-ner-{key[:12]}-"))
-    try:
-        trainer.model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        data = {k: v for k, v in asdict(record).items() if k not in ("model_dir", "cached")}
-        atomic_write_text(tmp / RECORD_FILE, json.dumps(data, indent=1))
-        publish_folder(tmp, final, RECORD_FILE)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    trainer.model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    data = {k: v for k, v in asdict(record).items() if k not in ("model_dir", "cached")}
+    atomic_write_text(folder / RECORD_FILE, json.dumps(data, indent=1))
     log.info("NER model trained in %.0f s (%d steps, best dev F1 %.4f) -> %s", seconds, steps,
              record.best_dev_f1, final)
     return record

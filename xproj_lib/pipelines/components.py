@@ -57,7 +57,9 @@ def model_path(name: str) -> str:
     if name == OFFLINE_ENCODER:
         return str(ensure_e5_small())
     if name in TINY_MODELS:
-        return str(built_folder(f"{name}-seed0", TINY_MODELS[name]))
+        folder = cache_dir("models") / f"{name}-seed0"
+        built_folder(folder, TINY_MODELS[name])
+        return str(folder)
     return str(name) if Path(name).is_dir() else resolve_model(name)
 
 
