@@ -192,10 +192,10 @@ class TokenClassifierTrainer:
         labelled = [int((part["labels"] != IGNORE_INDEX).sum()) for part in parts]
         total = 0.0
         for part, n in zip(parts, labelled):
-            if n == 0 and len(parts) > 1:
+            if n == 0:
                 continue  # no labelled token: nothing to learn, and its mean loss would be NaN
             # the model's loss is a mean over labelled tokens; weighting by the share keeps the batch mean
-            loss = self.compute_loss(part) * (n / max(sum(labelled), 1))
+            loss = self.compute_loss(part) * (n / sum(labelled))
             loss.backward()
             total += float(loss.detach())
         self.extra_backward()
