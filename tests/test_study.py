@@ -83,6 +83,15 @@ def test_schedule_starts_the_source_model_before_other_work():
     assert any(seeded) and seeded == sorted(seeded, reverse=True)  # model-training cells first
 
 
+def test_schedule_runs_every_language_at_a_seed_before_the_next_seed():
+    cells = expand_cells("offline-seeds", datasets=["masakhaner2"], languages=["hau", "yor"],
+                         methods=["proj-greedy-eflomal-e5", "adversarial-e5"])
+    order = [(c.seed, c.language, c.method) for c in schedule(cells)]
+    assert [seed for seed, _, _ in order] == [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]
+    assert order[:4] == [(0, lang, method) for lang in ("hau", "yor")
+                         for method in ("proj-greedy-eflomal-e5", "adversarial-e5")]
+
+
 def test_a_seeded_method_needs_a_seed():
     with pytest.raises(ValueError, match="needs seed"):
         make_cell("smoke", "masakhaner2", "hau", "supervised-e5")

@@ -284,9 +284,11 @@ def render_html(notebook: Path) -> Path:
 def schedule(cells: list[Cell]) -> list[Cell]:
     """Run order: one transfer cell first (it trains the source model that every transfer cell waits for), then
     the cells that do not need that model, then the other transfer cells, those that train a neural tagger
-    (seeded methods, the longest) before the rest; otherwise the plan's order."""
+    (seeded methods, the longest) before the rest, seed by seed: every language and method at the first seed
+    before any at the next, so a run stopped midway leaves whole seeds, not a few languages with all of them;
+    otherwise the plan's order."""
     transfer = [c for c in cells if c.config["pipeline"] in TRANSFER_PIPELINES]
-    rest = sorted(transfer[1:], key=lambda c: c.seed is None)
+    rest = sorted(transfer[1:], key=lambda c: (c.seed is None, c.seed or 0))
     return transfer[:1] + [c for c in cells if c.config["pipeline"] not in TRANSFER_PIPELINES] + rest
 
 
