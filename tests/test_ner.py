@@ -72,6 +72,30 @@ def test_length_sorted_batching_keeps_order(tiny_model: Path) -> None:
         np.testing.assert_allclose(tagger.predict_proba([sent])[0], probs, atol=1e-5)
 
 
+def test_cached_probabilities_are_computed_once_per_model_and_words(
+        tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XPROJ_CACHE_DIR", str(tmp_path))
+    calls: list[int] = []
+
+    def counted(tagger: TransformersTagger) -> TransformersTagger:
+        compute = tagger._proba
+        tagger._proba = lambda batch: calls.append(len(batch)) or compute(batch)
+        return tagger
+
+    batch = SENTENCES + [[]]
+    first = counted(TransformersTagger(tiny_model, batch_size=2, cache_as="model-a")).predict_proba(batch)
+    again = counted(TransformersTagger(tiny_model, batch_size=2, cache_as="model-a")).predict_proba(batch)
+    assert calls == [5]  # the second tagger read the cache
+    assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(first, again))
+    assert again[-1].shape == (0, len(CONLL_LABELS))
+    counted(TransformersTagger(tiny_model, batch_size=2, cache_as="model-b")).predict_proba(batch)
+    counted(TransformersTagger(tiny_model, batch_size=2, cache_as="model-a")).predict_proba(SENTENCES[:2])
+    uncached = counted(TransformersTagger(tiny_model, batch_size=2))
+    uncached.predict_proba(batch)
+    uncached.predict_proba(batch)
+    assert calls == [5, 5, 2, 5, 5]  # another model, other words, and no identity are computed
+
+
 def test_first_subtoken_aggregation(tiny_model: Path) -> None:
     """The word's row is the softmax at its first sub-token, not at any later one."""
     tagger = TransformersTagger(tiny_model)

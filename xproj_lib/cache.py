@@ -13,8 +13,9 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+import numpy as np
 from filelock import FileLock
 
 
@@ -32,31 +33,55 @@ def content_key(obj: Any) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
+def atomic_write(path: Path, write: Callable[[BinaryIO], Any]) -> None:
+    """Write ``path`` through a temporary file (``write`` fills it) and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def cached_json(namespace: str, key_obj: Any, compute: Callable[[], Any]) -> Any:
-    """Return the cached JSON value for ``key_obj`` in ``namespace``, computing and storing it on a miss."""
-    path = cache_dir(namespace) / f"{content_key(key_obj)}.json"
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename."""
+    atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+
+
+def _cached(path: Path, read: Callable[[Path], Any], write: Callable[[Path, Any], None],
+            compute: Callable[[], Any]) -> Any:
+    """Read ``path`` if it exists, else compute, write atomically and return the value."""
     if path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))
+        return read(path)
     # Parallel workers asking for the same artefact: the first computes it, the others wait and read it.
     with FileLock(str(path) + ".lock"):
         if path.exists():
-            return json.loads(path.read_text(encoding="utf-8"))
+            return read(path)
         value = compute()
-        atomic_write_text(path, json.dumps(value, ensure_ascii=False))
+        write(path, value)
     return value
+
+
+def cached_json(namespace: str, key_obj: Any, compute: Callable[[], Any]) -> Any:
+    """Return the cached JSON value for ``key_obj`` in ``namespace``, computing and storing it on a miss."""
+    return _cached(cache_dir(namespace) / f"{content_key(key_obj)}.json",
+                   lambda path: json.loads(path.read_text(encoding="utf-8")),
+                   lambda path, value: atomic_write_text(path, json.dumps(value, ensure_ascii=False)),
+                   compute)
+
+
+def _read_arrays(path: Path) -> list[np.ndarray]:
+    with np.load(path) as data:
+        return [data[f"arr_{i}"] for i in range(len(data.files))]
+
+
+def cached_arrays(namespace: str, key_obj: Any, compute: Callable[[], list[np.ndarray]]) -> list[np.ndarray]:
+    """Like :func:`cached_json` for a list of numpy arrays (stored exactly, in one ``.npz`` file)."""
+    return _cached(cache_dir(namespace) / f"{content_key(key_obj)}.npz", _read_arrays,
+                   lambda path, arrays: atomic_write(path, lambda handle: np.savez(handle, *arrays)), compute)
 
 
 def built_folder(folder: Path, build: Callable[[Path], Any], marker: str = "config.json") -> bool:

@@ -24,6 +24,7 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
+from .cache import cached_arrays
 from .models import resolve_model
 from .tags import iob1_to_iob2, tags_to_spans
 from .types import Span
@@ -106,7 +107,11 @@ class TransformersTagger:
 
     ``predict_proba`` columns follow the model's own labels (:attr:`labels`); ``predict`` returns
     IOB2. On CUDA the model runs in bf16 (fp16 where bf16 is unsupported); on CPU in fp32 with
-    ``cpu_threads`` torch threads.
+    ``cpu_threads`` torch threads. With ``cache_as`` (an identity of the model's content, such as
+    its content-keyed cache folder's name) the probabilities of a batch are cached on disk by that
+    identity, the input settings and the words, so a model tags a test set once, e.g. for
+    translate-train and again as an ensemble member; the sub-token counts of :attr:`stats` and
+    their warnings then come only from the call that computed them.
     """
 
     def __init__(
@@ -117,6 +122,7 @@ class TransformersTagger:
         device: str | torch.device | None = None,
         max_length: int = 512,
         cpu_threads: int = 1,
+        cache_as: str | None = None,
     ) -> None:
         """Load ``model`` (hub id or local folder, resolved offline-safely by :func:`resolve_model`)."""
         path = resolve_model(str(model))
@@ -127,6 +133,7 @@ class TransformersTagger:
         tokenizer = AutoTokenizer.from_pretrained(path)
         net = AutoModelForTokenClassification.from_pretrained(path, dtype=dtype)
         self._setup(net, tokenizer, str(model), batch_size, dev, max_length, cpu_threads)
+        self.cache_as = cache_as
 
     @classmethod
     def from_components(
@@ -168,11 +175,20 @@ class TransformersTagger:
         self.max_length = input_limit(model, tokenizer, max_length)
         self.stats = TaggerStats()
         self._o = self.labels.index("O")
+        self.cache_as: str | None = None
         if device.type == "cpu":
             torch.set_num_threads(cpu_threads)
 
     def predict_proba(self, batch: Sequence[Sequence[str]]) -> list[np.ndarray]:
         """Softmax of each word's first sub-token; words without one get probability 1 for ``O``."""
+        if self.cache_as is None:
+            return self._proba(batch)
+        key = {"model": self.cache_as, "device": self.device.type, "max_length": self.max_length,
+               "batch_size": self.batch_size, "words": [list(words) for words in batch]}
+        return cached_arrays("ner-proba", key, lambda: self._proba(batch))
+
+    def _proba(self, batch: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """:meth:`predict_proba` computed by the model."""
         out: list[np.ndarray] = [np.zeros((0, len(self.labels)), np.float32)] * len(batch)
         order = sorted(range(len(batch)), key=lambda i: -len(batch[i]))
         order = [i for i in order if len(batch[i]) > 0]

@@ -157,7 +157,8 @@ def train_named_tagger(name: str, models: dict[str, Any], train: Sequence[Senten
             raise ValueError(f"tagger {name!r} is adversarial and needs unlabelled text in two languages")
         else:
             record = train_adversarial_tagger(train, dev, unlabelled, config, adversarial)
-        tagger = TransformersTagger(record.model_dir)
+        # the folder's name is the model's content key: its test-set probabilities are computed once
+        tagger = TransformersTagger(record.model_dir, cache_as=Path(record.model_dir).name)
         info = {k: v for k, v in asdict(record).items() if k != "history"} | {"dev_curve": record.history}
     else:
         raise ValueError(f"tagger {name!r}: unknown type {kind!r} (use crf, transformers or adversarial)")
