@@ -5,10 +5,12 @@ import pandas as pd
 import pytest
 
 from xproj_lib.paper import paper_results
-from xproj_lib.records import ResultRecord, write_record
+from xproj_lib.records import ResultRecord, latest_records, read_records, records_frame, write_record
 from xproj_lib.report import (
     f1_table,
+    gains_summary,
     load_study,
+    paired_gains,
     seeds_summary,
     seeds_table,
     write_report,
@@ -20,6 +22,8 @@ F1 = {  # (lang, method, seed) -> f1
     ("yor", "model-transfer", None): 0.40, ("yor", "proj-greedy-eflomal-crf", None): 0.30,
     ("yor", "proj-greedy-eflomal-e5", 0): 0.35, ("yor", "proj-greedy-eflomal-e5", 1): 0.33,
     ("hau", "supervised-crf", None): 0.90, ("yor", "supervised-crf", None): 0.80,
+    ("hau", "proj-greedy-eflomal-e5adv", 0): 0.66, ("hau", "proj-greedy-eflomal-e5adv", 1): 0.66,
+    ("hau", "proj-greedy-eflomal-e5adv", 2): 0.61,  # no translate-train seed 2 to pair with
 }
 
 
@@ -45,9 +49,11 @@ def test_seeds_are_averaged_and_gain_uses_the_best_projection(results):
     paper = paper_results("masakhaner2").set_index(["lang", "variant"])["f1"]
     assert table.loc["hau", "paper:mt"] == pytest.approx(round(paper[("hau", "mt")], 4))
     seeded = seeds_table(study, "masakhaner2")
-    assert list(seeded.index) == [("hau", "proj-greedy-eflomal-e5"), ("yor", "proj-greedy-eflomal-e5")]
+    assert list(seeded.index) == [("hau", "proj-greedy-eflomal-e5"), ("hau", "proj-greedy-eflomal-e5adv"),
+                                  ("yor", "proj-greedy-eflomal-e5")]
     assert seeded.loc[("yor", "proj-greedy-eflomal-e5"), "gain_over_model_transfer"] == pytest.approx(-0.06)
     assert seeded.loc[("hau", "proj-greedy-eflomal-e5"), "f1_std"] == pytest.approx(0.0424, abs=1e-4)
+    assert seeded.loc[("hau", "proj-greedy-eflomal-e5adv"), "n_seeds"] == 3
     summary = seeds_summary(seeded).loc["proj-greedy-eflomal-e5"]
     assert summary["n_langs"] == 2 and summary["langs_above_model_transfer"] == 1  # hau +0.17, yor -0.06
     assert summary["f1"] == pytest.approx((0.67 + 0.34) / 2) and summary["gain_over_model_transfer"] == pytest.approx(0.055)
@@ -60,6 +66,8 @@ def test_write_report_writes_tables_and_figures(results):
         assert any(p.suffix == suffix for p in paths), suffix
     assert all(p.exists() and p.stat().st_size > 0 for p in paths)
     assert (results / "tables" / "masakhaner2_seeds.md").is_file()
+    assert (results / "tables" / "masakhaner2_gains_summary.md").is_file()
+    assert (results / "figures" / "masakhaner2_gains_by_distance.png").is_file()
     table = pd.read_csv(results / "tables" / "masakhaner2_f1.csv", index_col=0)
     assert set(table.index) == {"hau", "yor"}
 
@@ -70,3 +78,27 @@ def test_language_without_projection_results_has_no_best_projection(results):
     table = f1_table(load_study(results), "masakhaner2")
     assert pd.isna(table.loc["swa", "best_projection"]) and pd.isna(table.loc["swa", "gain_over_model_transfer"])
     assert table.loc["hau", "best_projection"] == "proj-greedy-eflomal-e5"
+
+
+def test_gains_are_paired_by_language_and_seed(results):
+    runs = records_frame(latest_records(read_records(results / "records")))
+    gains = paired_gains(runs, "masakhaner2")
+    # translate-train + adversarial vs translate-train: seeds 0 and 1 pair (-0.04, +0.02), seed 2 has no partner
+    adv = gains.loc[("hau", "proj-greedy-eflomal-e5adv", "proj-greedy-eflomal-e5")]
+    assert adv["n_pairs"] == 2 and adv["gain"] == pytest.approx(-0.01)
+    assert adv["gain_min"] == pytest.approx(-0.04) and adv["gain_max"] == pytest.approx(0.02)
+    # an unseeded baseline (model transfer) pairs with every seed
+    assert gains.loc[("hau", "proj-greedy-eflomal-e5adv", "model-transfer"), "n_pairs"] == 3
+    assert gains.loc[("yor", "proj-greedy-eflomal-e5", "model-transfer"), "gain"] == pytest.approx(-0.06)
+    assert ("hau", "proj-greedy-eflomal-crf", "model-transfer") not in gains.index  # it names no baselines
+    summary = gains_summary(gains).loc[("proj-greedy-eflomal-e5", "model-transfer")]
+    assert summary["n_langs"] == 2 and summary["langs_above"] == 1 and summary["langs_below"] == 1
+    assert summary["mean_gain"] == pytest.approx((0.17 - 0.06) / 2) and pd.isna(summary["wilcoxon_p"])
+
+
+def test_wilcoxon_over_languages_from_six_on():
+    index = pd.MultiIndex.from_tuples([(f"l{i}", "m", "b") for i in range(6)], names=["lang", "method", "baseline"])
+    gains = pd.DataFrame({"gain": [0.01, 0.02, 0.03, 0.04, 0.05, 0.06]}, index=index)
+    summary = gains_summary(gains).loc[("m", "b")]
+    assert summary["langs_above"] == 6 and summary["wilcoxon_p"] == pytest.approx(0.0312, abs=1e-4)
+    assert pd.isna(gains_summary(gains.iloc[:5]).loc[("m", "b"), "wilcoxon_p"])

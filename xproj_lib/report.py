@@ -17,7 +17,7 @@ matplotlib.rcParams["svg.hashsalt"] = "xproj"  # stable element ids: a re-render
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from scipy.stats import spearmanr  # noqa: E402
+from scipy.stats import spearmanr, wilcoxon  # noqa: E402
 
 from .languages import all_languages  # noqa: E402
 from .records import latest_records, read_records, records_frame  # noqa: E402
@@ -41,6 +41,7 @@ def load_study(results_dir: Path, params_dir: Path | None = None) -> pd.DataFram
            .reset_index())
     methods = {m: load_method(m, params_dir) for m in agg["method"].unique()}
     agg["kind"] = agg["method"].map(lambda m: methods[m].get("kind", "projection"))
+    agg["seeded"] = agg["method"].map(lambda m: bool(methods[m].get("seeded", False)))
     agg["label"] = agg["method"].map(lambda m: methods[m].get("label", m))
     agg["paper_variant"] = agg["method"].map(lambda m: methods[m].get("paper_variant"))
     langs = all_languages(params_root(params_dir))
@@ -76,10 +77,10 @@ def f1_table(study: pd.DataFrame, dataset: str, paper: pd.DataFrame | None = Non
 
 
 def seeds_table(study: pd.DataFrame, dataset: str) -> pd.DataFrame:
-    """The methods trained over several seeds: F1 mean and standard deviation per language, and the mean F1's
-    difference from model transfer (the untrained baseline of the same source model)."""
+    """The methods trained with seeds: F1 mean and standard deviation over the seeds run so far (no std for one
+    seed), and the mean F1's difference from model transfer (the untrained baseline of the same source model)."""
     sub = study[study["dataset"] == dataset]
-    table = sub.loc[sub["n_seeds"] >= 2, ["lang", "method", "f1", "f1_std", "n_seeds"]].copy()
+    table = sub.loc[sub["seeded"], ["lang", "method", "f1", "f1_std", "n_seeds"]].copy()
     if table.empty:
         return table
     transfer = sub[sub["kind"] == "model_transfer"].groupby("lang")["f1"].first()
@@ -101,6 +102,41 @@ def seeds_summary(seeded: pd.DataFrame) -> pd.DataFrame:
     }).round(4)
 
 
+def paired_gains(runs: pd.DataFrame, dataset: str, params_dir: Path | None = None) -> pd.DataFrame:
+    """F1 gain of each method over each of its ``baselines`` (method file), paired by language and seed (an
+    unseeded baseline, such as model transfer, pairs with every seed); ``runs`` has one row per record
+    (:func:`~xproj_lib.records.records_frame`). One row per (lang, method, baseline): pairs, gain mean, min, max."""
+    ok = runs[(runs["status"] == "ok") & (runs["dataset"] == dataset)]
+    f1 = {(r.lang, r.method, None if pd.isna(r.seed) else int(r.seed)): r.f1 for r in ok.itertuples()}
+    rows = []
+    for method in ok["method"].unique():
+        for baseline in load_method(method, params_dir).get("baselines", []):
+            for (lang, name, seed), value in f1.items():
+                other = f1.get((lang, baseline, seed), f1.get((lang, baseline, None)))
+                if name == method and other is not None:
+                    rows.append({"lang": lang, "method": method, "baseline": baseline, "gain": value - other})
+    pairs = pd.DataFrame(rows, columns=["lang", "method", "baseline", "gain"])
+    return (pairs.groupby(["lang", "method", "baseline"])["gain"]
+            .agg(n_pairs="size", gain="mean", gain_min="min", gain_max="max").round(4))
+
+
+def gains_summary(gains: pd.DataFrame, min_langs: int = 6) -> pd.DataFrame:
+    """Per (method, baseline) of :func:`paired_gains`, across languages: how many, the mean of the per-language
+    mean gains, in how many languages it is above or below 0, and the two-sided Wilcoxon signed-rank p-value of
+    the per-language gains (from ``min_langs`` languages on; fewer cannot reach p < 0.05)."""
+    def wilcoxon_p(g: pd.Series) -> float:
+        return float(wilcoxon(g).pvalue) if len(g) >= min_langs and (g != 0).any() else np.nan
+
+    rows = gains.reset_index().groupby(["method", "baseline"])["gain"]
+    return pd.DataFrame({
+        "n_langs": rows.size(),
+        "mean_gain": rows.mean(),
+        "langs_above": rows.apply(lambda g: int((g > 0).sum())),
+        "langs_below": rows.apply(lambda g: int((g < 0).sum())),
+        "wilcoxon_p": rows.apply(wilcoxon_p),
+    }).round(4)
+
+
 def write_table(table: pd.DataFrame, stem: Path, caption: str) -> list[Path]:
     """Write a table as CSV, Markdown and LaTeX (same stem)."""
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -114,8 +150,10 @@ def write_table(table: pd.DataFrame, stem: Path, caption: str) -> list[Path]:
 
 def _save(fig: plt.Figure, stem: Path, caption: str) -> list[Path]:
     width = max(60, int(fig.get_figwidth() * 14))  # characters per caption line at font size 7
-    fig.text(0.01, 0.005, textwrap.fill(caption, width), fontsize=7, ha="left", va="bottom")
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    text = textwrap.fill(caption, width)
+    fig.text(0.01, 0.005, text, fontsize=7, ha="left", va="bottom")
+    lines = text.count("\n") + 1  # reserve the caption's height (about 8.5 points a line) below the axes
+    fig.tight_layout(rect=(0, min(0.4, (8.5 * lines + 6) / (72 * fig.get_figheight())), 1, 1))
     paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
     stem.parent.mkdir(parents=True, exist_ok=True)
     for p in paths:
@@ -169,6 +207,41 @@ def plot_gain_vs_distance(study: pd.DataFrame, dataset: str, stem: Path, caption
         ax.set_xlabel(f"URIEL {kind} distance from English (0-1)")
     for ax in axes[:, 0]:
         ax.set_ylabel("F1 gain, best projection - model transfer")
+    return _save(fig, stem, caption)
+
+
+def plot_paired_gains(gains: pd.DataFrame, study: pd.DataFrame, dataset: str, stem: Path, caption: str,
+                      distance: str = "syntactic") -> list[Path]:
+    """One panel per baseline: the paired F1 gain over it of each method that adds to it, per language (marker:
+    mean over seeds, bar: min to max), languages ordered by URIEL distance from English."""
+    dist = study[study["dataset"] == dataset].drop_duplicates("lang").set_index("lang")[distance]
+    table = gains.reset_index()
+    langs = sorted(table["lang"].unique(), key=lambda lang: (dist.get(lang, np.inf), lang))
+    methods = sorted(table["method"].unique())
+    baselines = table["baseline"].value_counts().index.tolist()  # the most compared-with first
+    fig, axes = plt.subplots(len(baselines), 1, figsize=(max(9.0, 0.5 * len(langs) + 6.0), 3.0 * len(baselines) + 1.0),
+                             sharex=True, squeeze=False)
+    x = np.arange(len(langs))
+    colours = plt.get_cmap("tab10")(np.arange(len(methods)) % 10)
+    for ax, baseline in zip(axes[:, 0], baselines):
+        compared = [m for m in methods if ((table["method"] == m) & (table["baseline"] == baseline)).any()]
+        width = 0.7 / len(compared)
+        for i, method in enumerate(compared):
+            grp = table[(table["method"] == method) & (table["baseline"] == baseline)].set_index("lang").reindex(langs)
+            err = np.vstack([grp["gain"] - grp["gain_min"], grp["gain_max"] - grp["gain"]])
+            k = methods.index(method)
+            ax.errorbar(x - 0.35 + (i + 0.5) * width, grp["gain"], yerr=err, fmt="osD^v<>PXh*"[k % 11],
+                        color=colours[k], capsize=2, label=method)
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_ylabel("F1 gain (paired by seed)")
+        ax.set_title(f"gain over {baseline}", fontsize=9)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    axes[-1, 0].set_xticks(x, [f"{lang}\n{dist[lang]:.2f}" if pd.notna(dist.get(lang)) else f"{lang}\n?"
+                               for lang in langs], fontsize=8)
+    axes[-1, 0].set_xlabel(f"language (URIEL {distance} distance from English, increasing)")
+    fig.suptitle(f"{dataset}: each method's F1 gain over the methods it adds to (bars: min-max over seeds)",
+                 fontsize=10)
     return _save(fig, stem, caption)
 
 
@@ -275,6 +348,7 @@ def write_report(results_dir: Path, params_dir: Path | None = None) -> dict[str,
     from .paper import paper_results
 
     study = load_study(results_dir, params_dir)
+    runs = records_frame(latest_records(read_records(results_dir / "records")))
     out: dict[str, list[Path]] = {}
     if study.empty:
         log.warning("no result records under %s", results_dir / "records")
@@ -296,6 +370,17 @@ def write_report(results_dir: Path, params_dir: Path | None = None) -> dict[str,
             out[f"{dataset}: seeds summary"] = write_table(seeds_summary(seeded), tables / f"{dataset}_seeds_summary", _caption(
                 study, dataset, "Methods trained over several seeds, across the languages of the seeds table: mean F1, "
                                 "mean seed std, mean gain over model transfer, languages where the seed mean beats it"))
+        gains = paired_gains(runs, dataset, params_dir)
+        if not gains.empty:
+            what = "F1 gain of each method over each method it adds to (its baselines), paired by language and seed"
+            out[f"{dataset}: paired gains"] = write_table(gains, tables / f"{dataset}_gains", _caption(
+                study, dataset, f"{what}: pairs, mean, min and max"))
+            out[f"{dataset}: paired gains summary"] = write_table(gains_summary(gains), tables / f"{dataset}_gains_summary",
+                _caption(study, dataset, f"{what}, across languages: mean of the per-language means, languages above "
+                                         "and below 0, Wilcoxon signed-rank p over languages (from 6 languages on)"))
+            out[f"{dataset}: paired gains by distance"] = plot_paired_gains(
+                gains, study, dataset, figures / f"{dataset}_gains_by_distance",
+                _caption(study, dataset, f"{what}; languages by URIEL syntactic distance from English"))
         out[f"{dataset}: F1 by distance"] = plot_f1_by_distance(
             study, dataset, figures / f"{dataset}_f1_by_distance", _caption(study, dataset, "F1 by method"))
         out[f"{dataset}: gain vs distance"] = plot_gain_vs_distance(

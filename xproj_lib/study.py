@@ -29,6 +29,9 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "experiment.ipynb"
 REPORT_NOTEBOOK = REPO / "notebooks" / "report.ipynb"
 METHOD_KINDS = ("model_transfer", "projection", "supervised", "adversarial", "ensemble")
+# method-file fields for the report only: ``label`` names the method, ``baselines`` lists the methods it adds to
+# (the report pairs its F1 with theirs, seed by seed)
+DISPLAY_FIELDS = ("label", "baselines")
 
 
 class DatasetPlan(BaseModel):
@@ -112,9 +115,9 @@ class Cell:
 
     @property
     def hash(self) -> str:
-        """Hash of the cell's configuration; the profile's name and the method's label are left out, so profiles
-        share cells and relabelling a method reruns nothing."""
-        method = {k: v for k, v in self.config["method_params"].items() if k != "label"}
+        """Hash of the cell's configuration; the profile's name and the method's display fields (label,
+        baselines) are left out, so profiles share cells and relabelling a method reruns nothing."""
+        method = {k: v for k, v in self.config["method_params"].items() if k not in DISPLAY_FIELDS}
         return config_hash({k: v for k, v in self.config.items() if k != "profile"} | {"method_params": method})
 
     @property
