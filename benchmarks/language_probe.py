@@ -9,15 +9,19 @@ held-out accuracy after as many discriminator steps as an adversarial cell takes
 longer training; comparing a source model with an adversarially trained one shows whether the
 adversarial training removed the language signal. Needs ``XPROJ_DATA_DIR``.
 
-    python benchmarks/language_probe.py --language hau [--model source] [--model /path/to/ner-model ...]
+    python benchmarks/language_probe.py --language luo --model source \
+        --model results/records/masakhaner2/luo/adversarial-e5-3a1c2d60c9ae.jsonl
 
-``source`` is the offline profile's English source model (trained on first use, ~10 CPU-min).
+A ``--model`` is ``source`` (the offline profile's English source model, trained on first use, ~10
+CPU-min), a trained NER model folder, or a cell's result record (its target model, which must be in
+the cache: run the cell first).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -67,10 +71,23 @@ def probe(x: torch.Tensor, y: torch.Tensor, train: np.ndarray, test: np.ndarray,
     return accuracy
 
 
+def model_folder(name: str, models: dict) -> str:
+    """The folder of a ``--model``: the source model, a folder, or the target model of a result record."""
+    if name == "source":
+        return source_tagger(models)[1]["model_dir"]
+    if name.endswith(".jsonl"):
+        record = json.loads(Path(name).read_text(encoding="utf-8").splitlines()[-1])
+        name = record["metrics"]["target_model"]["model_dir"]
+    if not (Path(name) / "config.json").is_file():
+        raise SystemExit(f"{name}: no model there (a record's model is in the cache only once its cell has run)")
+    return name
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--language", default="hau", help="ISO 639-3 code with MAFAND-MT text")
-    parser.add_argument("--model", action="append", help="'source' or a trained NER model folder (repeatable)")
+    parser.add_argument("--model", action="append",
+                        help="'source', a trained NER model folder or a result record (.jsonl); repeatable")
     parser.add_argument("--profile", default="offline")
     parser.add_argument("--sentences", type=int, default=600, help="sentences per language (a fifth held out)")
     parser.add_argument("--steps", type=int, nargs="+", default=[10, 30, 90, 300])
@@ -92,7 +109,7 @@ def main() -> None:
           f"language, {n_test} held out; discriminator {adv}")
     results = []
     for name in args.model or ["source"]:
-        folder = source_tagger(profile.models)[1]["model_dir"] if name == "source" else name
+        folder = model_folder(name, profile.models)
         start = time.perf_counter()
         x = sentence_vectors(folder, sentences)
         accuracy = probe(x, y, train, test, sorted(args.steps), adv)
