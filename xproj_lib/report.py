@@ -216,7 +216,8 @@ def plot_paired_gains(gains: pd.DataFrame, study: pd.DataFrame, dataset: str, st
     mean over seeds, bar: min to max), languages ordered by URIEL distance from English."""
     dist = study[study["dataset"] == dataset].drop_duplicates("lang").set_index("lang")[distance]
     table = gains.reset_index()
-    langs = sorted(table["lang"].unique(), key=lambda lang: (dist.get(lang, np.inf), lang))
+    langs = sorted(table["lang"].unique(), key=lambda lang: (dist.get(lang, np.inf) if pd.notna(dist.get(lang))
+                                                             else np.inf, lang))  # unknown distance last
     methods = sorted(table["method"].unique())
     baselines = table["baseline"].value_counts().index.tolist()  # the most compared-with first
     fig, axes = plt.subplots(len(baselines), 1, figsize=(max(9.0, 0.5 * len(langs) + 6.0), 3.0 * len(baselines) + 1.0),
