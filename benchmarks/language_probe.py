@@ -48,13 +48,13 @@ def sentence_vectors(model_dir: str, sentences: list[list[str]], max_length: int
 
 
 def probe(x: torch.Tensor, y: torch.Tensor, train: np.ndarray, test: np.ndarray, checkpoints: list[int],
-          adv: AdversarialConfig, seed: int = 0) -> dict[int, float]:
+          adv: AdversarialConfig, lr: float, seed: int = 0) -> dict[int, float]:
     """Held-out accuracy of a fresh discriminator trained on ``train`` rows, at each step count in ``checkpoints``
-    (batches of ``unlabelled_batch_size`` sentences per language, Adam at the discriminator's learning rate)."""
+    (batches of ``unlabelled_batch_size`` sentences per language, Adam at learning rate ``lr``)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     disc = LanguageDiscriminator(x.shape[1], 2, adv.hidden_size, adv.dropout)
-    optimizer = torch.optim.Adam(disc.parameters(), lr=adv.discriminator_lr or 1e-3)
+    optimizer = torch.optim.Adam(disc.parameters(), lr=lr)
     by_lang = [train[y[train].numpy() == k] for k in (0, 1)]
     accuracy = {}
     for step in range(1, max(checkpoints) + 1):
@@ -104,7 +104,9 @@ def main() -> None:
     order = rng.permutation(len(sentences))
     n_test = len(order) // 5
     test, train = order[:n_test], order[n_test:]
-    adv = AdversarialConfig(**profile.models["taggers"]["e5-adv"].get("adversarial", {}))
+    tagger = profile.models["taggers"]["e5-adv"]
+    adv = AdversarialConfig(**tagger.get("adversarial", {}))
+    lr = adv.discriminator_lr or tagger["learning_rate"]  # as AdversarialTrainer.make_optimizer
     print(f"{args.language}: MAFAND {language['datasets']['mafand']} {splits}, {len(chosen)} sentences per "
           f"language, {n_test} held out; discriminator {adv}")
     results = []
@@ -112,7 +114,7 @@ def main() -> None:
         folder = model_folder(name, profile.models)
         start = time.perf_counter()
         x = sentence_vectors(folder, sentences)
-        accuracy = probe(x, y, train, test, sorted(args.steps), adv)
+        accuracy = probe(x, y, train, test, sorted(args.steps), adv, lr)
         print(f"{name}: held-out accuracy " + ", ".join(f"{acc:.3f} after {step} steps"
                                                          for step, acc in accuracy.items())
               + f" ({time.perf_counter() - start:.0f} s)")

@@ -110,10 +110,11 @@ def paired_gains(runs: pd.DataFrame, dataset: str, params_dir: Path | None = Non
     f1 = {(r.lang, r.method, None if pd.isna(r.seed) else int(r.seed)): r.f1 for r in ok.itertuples()}
     rows = []
     for method in ok["method"].unique():
+        own = [(key, value) for key, value in f1.items() if key[1] == method]
         for baseline in load_method(method, params_dir).get("baselines", []):
-            for (lang, name, seed), value in f1.items():
+            for (lang, _, seed), value in own:
                 other = f1.get((lang, baseline, seed), f1.get((lang, baseline, None)))
-                if name == method and other is not None:
+                if other is not None:
                     rows.append({"lang": lang, "method": method, "baseline": baseline, "gain": value - other})
     pairs = pd.DataFrame(rows, columns=["lang", "method", "baseline", "gain"])
     return (pairs.groupby(["lang", "method", "baseline"])["gain"]
@@ -216,8 +217,8 @@ def plot_paired_gains(gains: pd.DataFrame, study: pd.DataFrame, dataset: str, st
     mean over seeds, bar: min to max), languages ordered by URIEL distance from English."""
     dist = study[study["dataset"] == dataset].drop_duplicates("lang").set_index("lang")[distance]
     table = gains.reset_index()
-    langs = sorted(table["lang"].unique(), key=lambda lang: (dist.get(lang, np.inf) if pd.notna(dist.get(lang))
-                                                             else np.inf, lang))  # unknown distance last
+    known = dist.fillna(np.inf)  # unknown distance last
+    langs = sorted(table["lang"].unique(), key=lambda lang: (known.get(lang, np.inf), lang))
     methods = sorted(table["method"].unique())
     baselines = table["baseline"].value_counts().index.tolist()  # the most compared-with first
     fig, axes = plt.subplots(len(baselines), 1, figsize=(max(9.0, 0.5 * len(langs) + 6.0), 3.0 * len(baselines) + 1.0),
