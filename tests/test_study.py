@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from xproj_lib.records import read_records
-from xproj_lib.study import REPO, expand_cells, load_method, make_cell, schedule
+from xproj_lib.records import ResultRecord, read_records, write_record
+from xproj_lib.study import REPO, expand_cells, load_method, make_cell, progress, schedule
 
 CELLS = ["--datasets", "europarl_ner", "--methods", "heuristic-eflomal", "ngram-greedy-simalign"]
 
@@ -91,6 +91,30 @@ def test_schedule_runs_every_language_at_a_seed_before_the_next_seed():
     assert [seed for seed, _, _ in order] == [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]
     assert order[:4] == [(0, lang, method) for lang in ("hau", "yor")
                          for method in ("proj-greedy-eflomal-e5", "adversarial-e5")]
+
+
+def test_progress_counts_done_cells_and_estimates_the_rest_from_their_times(tmp_path: Path):
+    cells = expand_cells("offline-seeds", datasets=["masakhaner2"], languages=["hau", "yor", "ibo"],
+                         methods=["model-transfer", "adversarial-e5"])
+    done = {("hau", None): 60.0, ("yor", None): 180.0, ("hau", 0): 600.0}
+    for cell in cells:
+        if (cell.language, cell.seed) in done:
+            write_record(ResultRecord(dataset=cell.dataset, language=cell.language, method=cell.method,
+                                      config=cell.config, config_hash=cell.hash, seed=cell.seed,
+                                      timings={"train": done[cell.language, cell.seed] - 6, "load": 6}),
+                         tmp_path / "records")
+    failed = next(c for c in cells if (c.language, c.seed) == ("yor", 0))  # a failure is not done
+    write_record(ResultRecord(dataset=failed.dataset, language=failed.language, method=failed.method,
+                              config=failed.config, config_hash=failed.hash, seed=0, status="failed"),
+                 tmp_path / "records")
+    table = progress(cells, tmp_path).set_index(["method", "seed"])
+    assert table.loc[("model-transfer", "-"), ["cells", "done", "todo"]].tolist() == [3, 2, 1]
+    assert table.loc[("model-transfer", "-"), "median_minutes"] == 2.0
+    assert table.loc[("model-transfer", "-"), "todo_minutes"] == 2.0  # one cell at the median of 1 and 3 min
+    assert table.loc[("adversarial-e5", "0"), ["done", "todo", "todo_minutes"]].tolist() == [1, 2, 20.0]
+    assert table.loc[("adversarial-e5", "2"), ["done", "todo", "todo_minutes"]].tolist() == [0, 3, 30.0]
+    no_estimate = progress([c for c in cells if c.language == "ibo"], tmp_path)
+    assert no_estimate.todo_minutes.isna().all() and (no_estimate.done == 0).all()
 
 
 def test_a_seeded_method_needs_a_seed():

@@ -27,11 +27,37 @@ def _study_run(args: argparse.Namespace) -> int:
     return 1 if any(r.status == "failed" for r in results) else 0
 
 
+def _study_status(args: argparse.Namespace) -> int:
+    from .study import expand_cells, progress
+
+    cells = expand_cells(args.profile, datasets=args.datasets, languages=args.languages, methods=args.methods,
+                         params_dir=args.params_dir)
+    table = progress(cells, args.results_dir)
+    print(table.to_string(index=False, float_format=lambda x: f"{x:.1f}", na_rep="?"))
+    todo, minutes = int(table.todo.sum()), table.todo_minutes.sum(min_count=1)
+    unknown = table[(table.todo > 0) & table.todo_minutes.isna()].method.unique()
+    print(f"{int(table.done.sum())} of {int(table.cells.sum())} cells done; {todo} to do, about "
+          f"{minutes / 60:.1f} worker-hours by the done cells' median times"
+          + (f" (no estimate yet for {', '.join(unknown)})" if len(unknown) else ""))
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from .study import build_report
 
     print("report:", build_report(args.results_dir, params_dir=args.params_dir))
     return 0
+
+
+def _add_selection(parser: argparse.ArgumentParser) -> None:
+    """The options that select a study's cells, and its folders."""
+    parser.add_argument("--profile", default="offline", help="params/profiles/<name>.yaml (default: offline)")
+    parser.add_argument("--datasets", nargs="+", help="restrict to these datasets")
+    parser.add_argument("--languages", nargs="+",
+                        help="restrict to (or add) these languages (ISO 639-3 or dataset codes)")
+    parser.add_argument("--methods", nargs="+", help="restrict to these methods")
+    parser.add_argument("--results-dir", type=Path, default=Path("results"))
+    parser.add_argument("--params-dir", type=Path, default=None, help="parameter folder (default: params/)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,19 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     study = commands.add_parser("study", help="the study runner").add_subparsers(dest="study_command", required=True)
     run = study.add_parser("run", help="run every cell of a profile that has no result for its configuration yet")
-    run.add_argument("--profile", default="offline", help="params/profiles/<name>.yaml (default: offline)")
-    run.add_argument("--datasets", nargs="+", help="restrict to these datasets")
-    run.add_argument("--languages", nargs="+", help="restrict to (or add) these languages (ISO 639-3 or dataset codes)")
-    run.add_argument("--methods", nargs="+", help="restrict to these methods")
+    _add_selection(run)
     run.add_argument("--workers", type=int, default=None,
                      help="parallel cells, one torch thread each (default: one per CPU, as memory allows)")
     run.add_argument("--force", action="store_true", help="rerun cells that already have a result")
     run.add_argument("--executor", choices=["pool", "submitit"], default="pool",
                      help="local process pool, or submitit (SLURM on a cluster)")
     run.add_argument("--cluster", default=None, help="submitit cluster: slurm, local or debug (default: auto)")
-    run.add_argument("--results-dir", type=Path, default=Path("results"))
-    run.add_argument("--params-dir", type=Path, default=None, help="parameter folder (default: params/)")
     run.set_defaults(func=_study_run)
+
+    status = study.add_parser("status", help="cells done and to do per method and seed, with a time estimate")
+    _add_selection(status)
+    status.set_defaults(func=_study_status)
 
     report = commands.add_parser("report", help="execute the report notebook: tables, figures, results/index.html")
     report.add_argument("--results-dir", type=Path, default=Path("results"))

@@ -232,6 +232,38 @@ def is_done(cell: Cell, results_dir: Path) -> bool:
                for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
 
 
+def progress(cells: list[Cell], results_dir: Path) -> "pd.DataFrame":
+    """Per method and seed: cells done and to do, and the to-do cells' expected worker-minutes.
+
+    The estimate is the median recorded time (the sum of a record's timings) of the method's done cells in the
+    selection, times the cells to do; NaN where the method has no done cell yet. Cells that share cached work
+    (the source model, labels, alignments) ran faster after the first, so treat it as a guide.
+    """
+    import pandas as pd
+
+    rows = []
+    for cell in cells:
+        done = is_done(cell, results_dir)
+        minutes = float("nan")
+        if done:
+            record = ResultRecord.model_validate_json(cell.record_path(results_dir).read_text(encoding="utf-8")
+                                                      .splitlines()[-1])
+            minutes = sum(record.timings.values()) / 60
+        rows.append({"method": cell.method, "seed": -1 if cell.seed is None else cell.seed, "done": done,
+                     "minutes": minutes})
+    frame = pd.DataFrame(rows, columns=["method", "seed", "done", "minutes"])
+    median = frame[frame.done].groupby("method").minutes.median()
+    frame["todo_minutes"] = (~frame.done) * frame.method.map(median)
+    table = frame.groupby(["method", "seed"], sort=False).agg(
+        cells=("done", "size"), done=("done", "sum"), median_minutes=("minutes", "median"),
+        todo_minutes=("todo_minutes", "sum")).reset_index()
+    table["todo"] = table.cells - table.done
+    table.loc[table.todo == 0, "todo_minutes"] = 0.0
+    table.loc[(table.todo > 0) & table.method.map(median).isna(), "todo_minutes"] = float("nan")
+    table["seed"] = table.seed.map(lambda s: "-" if s < 0 else str(s))
+    return table[["method", "seed", "cells", "done", "todo", "median_minutes", "todo_minutes"]]
+
+
 @dataclass
 class CellResult:
     """What the runner learns from executing one cell."""
