@@ -1,6 +1,7 @@
 """The report from hand-made records: aggregation over seeds, gains, paper columns, files written."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -102,3 +103,15 @@ def test_wilcoxon_over_languages_from_six_on():
     summary = gains_summary(gains).loc[("m", "b")]
     assert summary["langs_above"] == 6 and summary["wilcoxon_p"] == pytest.approx(0.0312, abs=1e-4)
     assert pd.isna(gains_summary(gains.iloc[:5]).loc[("m", "b"), "wilcoxon_p"])
+
+
+def test_gain_against_distance_is_a_spearman_rank_correlation_over_known_distances():
+    index = pd.MultiIndex.from_tuples([(f"l{i}", "m", "b") for i in range(8)], names=["lang", "method", "baseline"])
+    gains = pd.DataFrame({"gain": [0.01, 0.03, 0.02, 0.05, 0.04, 0.06, -0.2, 0.0]}, index=index)
+    distance = pd.Series({f"l{i}": 0.1 * i for i in range(6)} | {"l6": np.nan})  # l6 unknown, l7 absent
+    summary = gains_summary(gains, distance).loc[("m", "b")]
+    assert summary["n_langs"] == 8  # every language counts for the mean and Wilcoxon, only six for rho
+    assert summary["spearman_rho"] == pytest.approx(1 - 6 * 4 / (6 * 35), abs=1e-4)  # ranks 1 3 2 5 4 6: sum d^2 = 4
+    assert 0 < summary["spearman_p"] < 0.1
+    assert pd.isna(gains_summary(gains.iloc[:5], distance).loc[("m", "b"), "spearman_rho"])
+    assert "spearman_rho" not in gains_summary(gains)

@@ -121,21 +121,35 @@ def paired_gains(runs: pd.DataFrame, dataset: str, params_dir: Path | None = Non
             .agg(n_pairs="size", gain="mean", gain_min="min", gain_max="max").round(4))
 
 
-def gains_summary(gains: pd.DataFrame, min_langs: int = 6) -> pd.DataFrame:
+def gains_summary(gains: pd.DataFrame, distance: pd.Series | None = None, min_langs: int = 6) -> pd.DataFrame:
     """Per (method, baseline) of :func:`paired_gains`, across languages: how many, the mean of the per-language
     mean gains, in how many languages it is above or below 0, and the two-sided Wilcoxon signed-rank p-value of
-    the per-language gains (from ``min_langs`` languages on; fewer cannot reach p < 0.05)."""
+    the per-language gains (from ``min_langs`` languages on; fewer cannot reach p < 0.05). Given ``distance``
+    (language -> URIEL distance from English), also Spearman's rho of gain against distance and its p-value, over
+    the languages of known distance (from ``min_langs`` on): does the gain grow or shrink with distance?"""
     def wilcoxon_p(g: pd.Series) -> float:
         return float(wilcoxon(g).pvalue) if len(g) >= min_langs and (g != 0).any() else np.nan
 
-    rows = gains.reset_index().groupby(["method", "baseline"])["gain"]
-    return pd.DataFrame({
+    def spearman(g: pd.Series) -> tuple[float, float]:
+        d = g.index.get_level_values("lang").map(distance) if distance is not None else pd.Index([])
+        known = np.asarray(pd.notna(d), dtype=bool) if len(d) else np.zeros(len(g), dtype=bool)
+        if known.sum() < min_langs:
+            return np.nan, np.nan
+        rho, p = spearmanr(np.asarray(d, dtype=float)[known], g.to_numpy()[known])
+        return float(rho), float(p)
+
+    rows = gains.groupby(["method", "baseline"])["gain"]
+    summary = pd.DataFrame({
         "n_langs": rows.size(),
         "mean_gain": rows.mean(),
         "langs_above": rows.apply(lambda g: int((g > 0).sum())),
         "langs_below": rows.apply(lambda g: int((g < 0).sum())),
         "wilcoxon_p": rows.apply(wilcoxon_p),
-    }).round(4)
+    })
+    if distance is not None:
+        rho = rows.apply(spearman)
+        summary["spearman_rho"], summary["spearman_p"] = rho.str[0], rho.str[1]
+    return summary.round(4)
 
 
 def write_table(table: pd.DataFrame, stem: Path, caption: str) -> list[Path]:
@@ -377,9 +391,13 @@ def write_report(results_dir: Path, params_dir: Path | None = None) -> dict[str,
             what = "F1 gain of each method over each method it adds to (its baselines), paired by language and seed"
             out[f"{dataset}: paired gains"] = write_table(gains, tables / f"{dataset}_gains", _caption(
                 study, dataset, f"{what}: pairs, mean, min and max"))
-            out[f"{dataset}: paired gains summary"] = write_table(gains_summary(gains), tables / f"{dataset}_gains_summary",
+            syntactic = study[study["dataset"] == dataset].drop_duplicates("lang").set_index("lang")["syntactic"]
+            out[f"{dataset}: paired gains summary"] = write_table(
+                gains_summary(gains, syntactic), tables / f"{dataset}_gains_summary",
                 _caption(study, dataset, f"{what}, across languages: mean of the per-language means, languages above "
-                                         "and below 0, Wilcoxon signed-rank p over languages (from 6 languages on)"))
+                                         "and below 0, Wilcoxon signed-rank p over languages, and Spearman's rho of "
+                                         "the gain against URIEL syntactic distance from English with its p (both "
+                                         "from 6 languages on)"))
             out[f"{dataset}: paired gains by distance"] = plot_paired_gains(
                 gains, study, dataset, figures / f"{dataset}_gains_by_distance",
                 _caption(study, dataset, f"{what}; languages by URIEL syntactic distance from English"))
