@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 
 from xproj_lib.pipelines import run_cell
-from xproj_lib.pipelines.components import make_projector
+from xproj_lib.pipelines.components import make_projector, train_named_tagger
 from xproj_lib.pipelines.transfer import holdout, transfer_corpus
 from xproj_lib.project import ProjectionInput
-from xproj_lib.study import expand_cells
+from xproj_lib.study import expand_cells, make_cell
 from xproj_lib.types import Sentence, Span
 
 
@@ -53,3 +53,20 @@ def test_transfer_corpus_falls_back_to_dev_and_test_without_train(data_dir):
     hau = {"iso639_3": "hau", "word_split": "whitespace", "datasets": {"mafand": "en-hau"}}
     src, tgt, splits = transfer_corpus(hau, 100)
     assert splits == "train" and len(src) == 100 and all(s.tokens for s in src)
+
+
+def test_the_control_of_adversarial_alignment_is_its_training_without_the_discriminator():
+    """continued-e5 trains the adversarial tagger's settings on the same English sentences, minus the discriminator."""
+    adversarial, control = (run_cell(make_cell("smoke", "masakhaner2", "hau", method, seed=0)).record
+                            for method in ("adversarial-e5", "continued-e5"))
+    adv, plain = adversarial.metrics["target_model"], control.metrics["target_model"]
+    assert adv["n_train"] == plain["n_train"] and adv["n_dev"] == plain["n_dev"] and adv["steps"] == plain["steps"]
+    assert all("disc_acc" in h for h in adv["dev_curve"]) and not any("disc_acc" in h for h in plain["dev_curve"])
+    assert adv["model_dir"] != plain["model_dir"]
+    assert "no discriminator" in control.notes
+
+
+def test_discriminator_false_needs_an_adversarial_tagger():
+    models = {"taggers": {"crf": {"type": "crf"}}}
+    with pytest.raises(ValueError, match="needs an adversarial one"):
+        train_named_tagger("crf", models, [], [], seed=0, discriminator=False)

@@ -131,18 +131,24 @@ def make_projector(cfg: dict[str, Any], word_split: str = "whitespace",
 
 def train_named_tagger(name: str, models: dict[str, Any], train: Sequence[Sentence], dev: Sequence[Sentence],
                        seed: int | None, unlabelled: dict[str, list[list[str]]] | None = None,
-                       ) -> tuple[WordTagger, dict[str, Any]]:
+                       discriminator: bool = True) -> tuple[WordTagger, dict[str, Any]]:
     """Train (or reuse from the cache) the tagger a method names in the profile's ``taggers``.
 
     Types: ``crf``; ``transformers`` (fine-tune ``base``); ``adversarial`` (fine-tune ``base`` with a language
     discriminator behind gradient reversal on ``unlabelled`` text of each language). ``base: source-ner`` starts
-    from the profile's trained source model.
+    from the profile's trained source model. ``discriminator=False`` trains an adversarial tagger's settings
+    without the discriminator: the control that isolates what the adversarial loss adds.
     """
     taggers = models.get("taggers", {})
     if name not in taggers:
         raise ValueError(f"the profile configures no tagger {name!r} (it has {sorted(taggers)})")
     spec = dict(taggers[name])
     kind = spec.pop("type")
+    if not discriminator:
+        if kind != "adversarial":
+            raise ValueError(f"tagger {name!r} is of type {kind!r}: 'discriminator: false' needs an adversarial one")
+        kind = "transformers"
+        spec.pop("adversarial", None)
     if kind == "crf":
         tagger, record = train_crf(train, CRFConfig(**spec))
         info = asdict(record)

@@ -11,7 +11,10 @@ Methods (``kind`` in the method file):
   (translate-train from parallel text). With an ``adversarial`` tagger, the training adds a language
   discriminator behind gradient reversal on the two sides of the transfer text (translate-train + adversarial).
 - ``adversarial``: the source model fine-tuned further on source data with the language discriminator on the
-  two sides of the transfer text (adversarial alignment only).
+  two sides of the transfer text (adversarial alignment only). ``discriminator: false`` in a method file (any
+  kind that trains on transfer data) keeps the adversarial tagger's settings and data but drops the
+  discriminator: the control (for this kind, continued fine-tuning on the same English sentences) that separates
+  the adversarial loss's effect from that of the extra training.
 - ``ensemble``: the members' word-level probabilities averaged (e.g. model transfer + translate-train; offline
   there is no translate-test prediction, so this stands in for Ebing & Glavaš's train/test ensemble).
 Scores: seqeval micro F1 on the test split with DATE ignored (as the paper).
@@ -184,13 +187,16 @@ def build_tagger(cell, method: dict[str, Any], timer: Timer) -> tuple[Any, dict[
         return EnsembleTagger([m[0] for m in members]), stats, members[-1][2], notes
     with timer("load"):
         text = transfer_text(language, settings, models)
+    discriminator = method.get("discriminator", True)
     if kind == "adversarial":  # the source model, fine-tuned further on source data with the language discriminator
         spec = models["source_ner"]
         with timer("train"):
             train = load_ner(**{**spec["train"], "limit": settings.get("adversarial_source_sentences")})
             dev = load_ner(**spec["dev"])
             tagger, stats["target_model"] = train_named_tagger(method["tagger"], models, train, dev, cell.seed,
-                                                               unlabelled_text(text, language))
+                                                               unlabelled_text(text, language), discriminator)
+        if not discriminator:
+            return tagger, stats, [], f"{len(train)} English sentences, no discriminator (the control)"
         return tagger, stats, [], text.notes + " (unlabelled, for the language discriminator)"
     if kind != "projection":
         raise ValueError(f"the transfer pipeline cannot run methods of kind {kind!r}")
@@ -198,7 +204,7 @@ def build_tagger(cell, method: dict[str, Any], timer: Timer) -> tuple[Any, dict[
     train, dev = holdout(projected, settings.get("projected_dev_fraction", 0.1), cell.seed or 0)
     with timer("train"):
         tagger, stats["target_model"] = train_named_tagger(method["tagger"], models, train, dev, cell.seed,
-                                                           unlabelled_text(text, language))
+                                                           unlabelled_text(text, language), discriminator)
     return tagger, stats, examples, text.notes
 
 
