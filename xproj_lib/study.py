@@ -252,14 +252,12 @@ def progress(cells: list[Cell], results_dir: Path) -> "pd.DataFrame":
         rows.append({"method": cell.method, "seed": -1 if cell.seed is None else cell.seed, "done": done,
                      "minutes": minutes})
     frame = pd.DataFrame(rows, columns=["method", "seed", "done", "minutes"])
-    median = frame[frame.done].groupby("method").minutes.median()
-    frame["todo_minutes"] = (~frame.done) * frame.method.map(median)
     table = frame.groupby(["method", "seed"], sort=False).agg(
-        cells=("done", "size"), done=("done", "sum"), median_minutes=("minutes", "median"),
-        todo_minutes=("todo_minutes", "sum")).reset_index()
+        cells=("done", "size"), done=("done", "sum"), median_minutes=("minutes", "median")).reset_index()
     table["todo"] = table.cells - table.done
+    median = frame[frame.done].groupby("method").minutes.median()  # over the method's done cells, all seeds
+    table["todo_minutes"] = table.todo * table.method.map(median)
     table.loc[table.todo == 0, "todo_minutes"] = 0.0
-    table.loc[(table.todo > 0) & table.method.map(median).isna(), "todo_minutes"] = float("nan")
     table["seed"] = table.seed.map(lambda s: "-" if s < 0 else str(s))
     return table[["method", "seed", "cells", "done", "todo", "median_minutes", "todo_minutes"]]
 
