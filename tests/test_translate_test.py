@@ -111,9 +111,10 @@ def test_tiny_model_names_build_once() -> None:
 
 def test_mt_translate_train_methods_run_end_to_end_on_tiny_models() -> None:
     """paper-train's transfer side (issue 7 on GPU) on tiny models: machine-translated gold-labelled English
-    sentences projected and trained on, adversarial alignment, translate-train + adversarial, the ensemble."""
+    sentences projected and trained on, adversarial alignment and its control, translate-train + adversarial, the
+    ensemble."""
     cells = study.expand_cells("paper-train-tiny")
-    assert [c.config["pipeline"] for c in cells] == ["transfer"] * 5
+    assert [c.config["pipeline"] for c in cells] == ["transfer"] * 6
     records = run_all(cells)
     for method, rec in records.items():
         assert rec.status == "ok" and rec.metrics["n_sentences"] == 6 and 0.0 <= rec.metrics["f1"] <= 1.0, method
@@ -124,6 +125,8 @@ def test_mt_translate_train_methods_run_end_to_end_on_tiny_models() -> None:
     assert tt.metrics["target_model"]["tagger"] == "xlmr-target"
     assert records["translate-train-simalign-adv"].metrics["target_model"]["tagger"] == "xlmr-adv"
     assert set(records["ensemble-mt-tt-xlmr"].metrics["members"]) == {"model-transfer", "translate-train-simalign"}
+    control = records["continued-xlmr"].metrics["target_model"]
+    assert "no discriminator" in records["continued-xlmr"].notes and "disc_acc" not in control["dev_curve"][0]
 
 
 def test_translate_train_needs_an_nllb_code() -> None:
