@@ -131,11 +131,11 @@ def gains_summary(gains: pd.DataFrame, distance: pd.Series | None = None, min_la
         return float(wilcoxon(g).pvalue) if len(g) >= min_langs and (g != 0).any() else np.nan
 
     def spearman(g: pd.Series) -> tuple[float, float]:
-        d = g.index.get_level_values("lang").map(distance) if distance is not None else pd.Index([])
-        known = np.asarray(pd.notna(d), dtype=bool) if len(d) else np.zeros(len(g), dtype=bool)
+        d = np.asarray(g.index.get_level_values("lang").map(distance), dtype=float)
+        known = ~np.isnan(d)
         if known.sum() < min_langs:
             return np.nan, np.nan
-        rho, p = spearmanr(np.asarray(d, dtype=float)[known], g.to_numpy()[known])
+        rho, p = spearmanr(d[known], g.to_numpy()[known])
         return float(rho), float(p)
 
     rows = gains.groupby(["method", "baseline"])["gain"]
@@ -203,12 +203,17 @@ def plot_f1_by_distance(study: pd.DataFrame, dataset: str, stem: Path, caption: 
     return _save(fig, stem, caption)
 
 
+def _by_language(study: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """One row per language of ``dataset`` (its family and URIEL distances), indexed by language."""
+    return study[study["dataset"] == dataset].drop_duplicates("lang").set_index("lang")
+
+
 def plot_gain_vs_distance(study: pd.DataFrame, dataset: str, stem: Path, caption: str) -> list[Path]:
     """Gain of the best projection method over model transfer against each URIEL distance, with Spearman's rho."""
     table = f1_table(study, dataset)
     if "gain_over_model_transfer" not in table:
         return []
-    dist = study[study["dataset"] == dataset].drop_duplicates("lang").set_index("lang")
+    dist = _by_language(study, dataset)
     fig, axes = plt.subplots(2, 3, figsize=(11, 6.5), sharey=True)
     for ax, kind in zip(axes.flat, DISTANCE_KINDS):
         x, y = dist[kind].reindex(table.index), table["gain_over_model_transfer"]
@@ -229,7 +234,7 @@ def plot_paired_gains(gains: pd.DataFrame, study: pd.DataFrame, dataset: str, st
                       distance: str = "syntactic") -> list[Path]:
     """One panel per baseline: the paired F1 gain over it of each method that adds to it, per language (marker:
     mean over seeds, bar: min to max), languages ordered by URIEL distance from English."""
-    dist = study[study["dataset"] == dataset].drop_duplicates("lang").set_index("lang")[distance]
+    dist = _by_language(study, dataset)[distance]
     table = gains.reset_index()
     known = dist.fillna(np.inf)  # unknown distance last
     langs = sorted(table["lang"].unique(), key=lambda lang: (known.get(lang, np.inf), lang))
@@ -391,7 +396,7 @@ def write_report(results_dir: Path, params_dir: Path | None = None) -> dict[str,
             what = "F1 gain of each method over each method it adds to (its baselines), paired by language and seed"
             out[f"{dataset}: paired gains"] = write_table(gains, tables / f"{dataset}_gains", _caption(
                 study, dataset, f"{what}: pairs, mean, min and max"))
-            syntactic = study[study["dataset"] == dataset].drop_duplicates("lang").set_index("lang")["syntactic"]
+            syntactic = _by_language(study, dataset)["syntactic"]
             out[f"{dataset}: paired gains summary"] = write_table(
                 gains_summary(gains, syntactic), tables / f"{dataset}_gains_summary",
                 _caption(study, dataset, f"{what}, across languages: mean of the per-language means, languages above "
