@@ -223,13 +223,23 @@ def _language_in_dataset(code: str, dataset: str, params_dir: Path | str | None)
                for lang in all_languages(params_root(params_dir)).values())
 
 
-def is_done(cell: Cell, results_dir: Path) -> bool:
-    """Whether an ``ok`` record for this exact configuration exists."""
+def _records(cell: Cell, results_dir: Path) -> list[ResultRecord]:
+    """The cell's stored records, oldest first; empty when it has none."""
     path = cell.record_path(results_dir)
     if not path.exists():
-        return False
-    return all(ResultRecord.model_validate_json(line).status == "ok"
-               for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+        return []
+    return [ResultRecord.model_validate_json(line)
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _all_ok(records: list[ResultRecord]) -> bool:
+    """Whether there are records and every one of them is ``ok``."""
+    return bool(records) and all(record.status == "ok" for record in records)
+
+
+def is_done(cell: Cell, results_dir: Path) -> bool:
+    """Whether an ``ok`` record for this exact configuration exists."""
+    return _all_ok(_records(cell, results_dir))
 
 
 def progress(cells: list[Cell], results_dir: Path) -> "pd.DataFrame":
@@ -243,12 +253,9 @@ def progress(cells: list[Cell], results_dir: Path) -> "pd.DataFrame":
 
     rows = []
     for cell in cells:
-        done = is_done(cell, results_dir)
-        minutes = float("nan")
-        if done:
-            record = ResultRecord.model_validate_json(cell.record_path(results_dir).read_text(encoding="utf-8")
-                                                      .splitlines()[-1])
-            minutes = sum(record.timings.values()) / 60
+        records = _records(cell, results_dir)
+        done = _all_ok(records)
+        minutes = sum(records[-1].timings.values()) / 60 if done else float("nan")
         rows.append({"method": cell.method, "seed": -1 if cell.seed is None else cell.seed, "done": done,
                      "minutes": minutes})
     frame = pd.DataFrame(rows, columns=["method", "seed", "done", "minutes"])
