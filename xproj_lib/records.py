@@ -70,18 +70,22 @@ def write_record(record: ResultRecord, root: Path) -> Path:
     return path
 
 
+def read_record_file(path: Path) -> list[ResultRecord]:
+    """The records of one ``.jsonl`` file, oldest first; a malformed line raises naming the file and line."""
+    records: list[ResultRecord] = []
+    for lineno, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(ResultRecord.model_validate_json(line))
+        except ValueError as exc:
+            raise ValueError(f"{path}:{lineno}: not a valid result record: {exc}") from exc
+    return records
+
+
 def read_records(root: Path) -> list[ResultRecord]:
     """Read every record below ``root``; a malformed line raises naming its file and line."""
-    records: list[ResultRecord] = []
-    for path in sorted(Path(root).rglob("*.jsonl")):
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                records.append(ResultRecord.model_validate_json(line))
-            except ValueError as exc:
-                raise ValueError(f"{path}:{lineno}: not a valid result record: {exc}") from exc
-    return records
+    return [record for path in sorted(Path(root).rglob("*.jsonl")) for record in read_record_file(path)]
 
 
 def latest_records(records: list[ResultRecord]) -> list[ResultRecord]:

@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from .languages import params_root
 from .pipelines import TRANSFER_PIPELINES
-from .records import ResultRecord, config_hash, write_record
+from .records import ResultRecord, config_hash, read_record_file, write_record
 
 log = logging.getLogger(__name__)
 
@@ -226,10 +226,7 @@ def _language_in_dataset(code: str, dataset: str, params_dir: Path | str | None)
 def _records(cell: Cell, results_dir: Path) -> list[ResultRecord]:
     """The cell's stored records, oldest first; empty when it has none."""
     path = cell.record_path(results_dir)
-    if not path.exists():
-        return []
-    return [ResultRecord.model_validate_json(line)
-            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return read_record_file(path) if path.exists() else []
 
 
 def _all_ok(records: list[ResultRecord]) -> bool:
