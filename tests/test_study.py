@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from xproj_lib.records import ResultRecord, read_records, write_record
-from xproj_lib.study import REPO, expand_cells, load_method, make_cell, progress, schedule
+from xproj_lib import study
+from xproj_lib.study import (REPO, CellResult, execute_cell_by, expand_cells, load_method, make_cell, progress,
+                             run_study, schedule, summarize)
 
 CELLS = ["--datasets", "europarl_ner", "--methods", "heuristic-eflomal", "ngram-greedy-simalign"]
 
@@ -115,6 +117,30 @@ def test_progress_counts_done_cells_and_estimates_the_rest_from_their_times(tmp_
     assert table.loc[("adversarial-e5", "2"), ["done", "todo", "todo_minutes"]].tolist() == [0, 3, 30.0]
     no_estimate = progress([c for c in cells if c.language == "ibo"], tmp_path)
     assert no_estimate.todo_minutes.isna().all() and (no_estimate.done == 0).all()
+
+
+def test_a_cell_expected_to_end_after_the_deadline_is_deferred_unrun(monkeypatch: pytest.MonkeyPatch):
+    ran = []
+    monkeypatch.setattr(study, "execute_cell", lambda cell, *args: ran.append(cell) or CellResult(cell.key, "ok"))
+    cell = make_cell("smoke", "europarl_ner", "de", "heuristic-eflomal")
+    assert execute_cell_by(time.time() + 60, 120.0, cell, Path("unused")).status == "deferred" and not ran
+    assert execute_cell_by(time.time() + 60, 30.0, cell, Path("unused")).status == "ok" and ran == [cell]
+    assert execute_cell_by(None, 1e9, cell, Path("unused")).status == "ok"
+
+
+def test_time_limit_defers_the_methods_whose_recorded_times_do_not_fit(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch):
+    cells = expand_cells("smoke", datasets=["europarl_ner"], languages=["de", "es", "it"])
+    slow = next(c for c in cells if (c.language, c.method) == ("de", "heuristic-eflomal"))
+    write_record(ResultRecord(dataset=slow.dataset, language=slow.language, method=slow.method, config=slow.config,
+                              config_hash=slow.hash, timings={"align": 600.0}), tmp_path / "records")
+    # the pool forks its workers, which inherit this stand-in for the notebook run
+    monkeypatch.setattr(study, "execute_cell", lambda cell, *args: CellResult(cell.key, "ok"))
+    results = {r.key: r.status for r in run_study(cells, tmp_path, workers=1, time_limit_minutes=5)}
+    assert results == {c.key: ("skipped" if c is slow else "deferred" if c.method == "heuristic-eflomal" else "ok")
+                       for c in cells}  # 10 recorded minutes do not fit in 5; no record yet counts as 0
+    assert len(read_records(tmp_path / "records")) == 1  # deferring writes nothing
+    assert "2 deferred (time limit" in summarize([CellResult(k, s) for k, s in results.items()])
 
 
 def test_a_seeded_method_needs_a_seed():

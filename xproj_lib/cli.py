@@ -22,7 +22,8 @@ def _study_run(args: argparse.Namespace) -> int:
         print("no cells match the selection", file=sys.stderr)
         return 2
     results = run_study(cells, args.results_dir, workers=args.workers or default_workers(), force=args.force,
-                        executor=args.executor, cluster=args.cluster, params_dir=args.params_dir)
+                        executor=args.executor, cluster=args.cluster, params_dir=args.params_dir,
+                        time_limit_minutes=args.time_limit)
     print(summarize(results))
     return 1 if any(r.status == "failed" for r in results) else 0
 
@@ -80,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--executor", choices=["pool", "submitit"], default="pool",
                      help="local process pool, or submitit (SLURM on a cluster)")
     run.add_argument("--cluster", default=None, help="submitit cluster: slurm, local or debug (default: auto)")
+    run.add_argument("--time-limit", type=float, default=None, metavar="MINUTES",
+                     help="start only cells expected to end within MINUTES from now, by their method's median "
+                          "recorded time; the others are deferred to the next run")
     run.set_defaults(func=_study_run)
 
     status = study.add_parser("status", help="cells done and to do per method and seed, with a time estimate")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 import os
+import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -246,6 +247,18 @@ def progress(cells: list[Cell], results_dir: Path) -> "pd.DataFrame":
     selection, times the cells to do; NaN where the method has no done cell yet. Cells that share cached work
     (the source model, labels, alignments) ran faster after the first, so treat it as a guide.
     """
+    frame = _cell_times(cells, results_dir)
+    table = frame.groupby(["method", "seed"], sort=False).agg(
+        cells=("done", "size"), done=("done", "sum"), median_minutes=("minutes", "median")).reset_index()
+    table["todo"] = table.cells - table.done
+    table["todo_minutes"] = table.todo * table.method.map(_method_minutes(frame))
+    table.loc[table.todo == 0, "todo_minutes"] = 0.0
+    table["seed"] = table.seed.map(lambda s: "-" if s < 0 else str(s))
+    return table[["method", "seed", "cells", "done", "todo", "median_minutes", "todo_minutes"]]
+
+
+def _cell_times(cells: list[Cell], results_dir: Path) -> "pd.DataFrame":
+    """One row per cell: method, seed (-1 for none), whether it is done, and its recorded minutes if it is."""
     import pandas as pd
 
     rows = []
@@ -255,15 +268,12 @@ def progress(cells: list[Cell], results_dir: Path) -> "pd.DataFrame":
         minutes = sum(records[-1].timings.values()) / 60 if done else float("nan")
         rows.append({"method": cell.method, "seed": -1 if cell.seed is None else cell.seed, "done": done,
                      "minutes": minutes})
-    frame = pd.DataFrame(rows, columns=["method", "seed", "done", "minutes"])
-    table = frame.groupby(["method", "seed"], sort=False).agg(
-        cells=("done", "size"), done=("done", "sum"), median_minutes=("minutes", "median")).reset_index()
-    table["todo"] = table.cells - table.done
-    median = frame[frame.done].groupby("method").minutes.median()  # over the method's done cells, all seeds
-    table["todo_minutes"] = table.todo * table.method.map(median)
-    table.loc[table.todo == 0, "todo_minutes"] = 0.0
-    table["seed"] = table.seed.map(lambda s: "-" if s < 0 else str(s))
-    return table[["method", "seed", "cells", "done", "todo", "median_minutes", "todo_minutes"]]
+    return pd.DataFrame(rows, columns=["method", "seed", "done", "minutes"])
+
+
+def _method_minutes(frame: "pd.DataFrame") -> "pd.Series":
+    """Each method's median recorded minutes over its done cells, all seeds (methods with none are absent)."""
+    return frame[frame.done].groupby("method").minutes.median()
 
 
 @dataclass
@@ -271,7 +281,7 @@ class CellResult:
     """What the runner learns from executing one cell."""
 
     key: str
-    status: Literal["ok", "failed", "skipped"]
+    status: Literal["ok", "failed", "skipped", "deferred"]
     error: str | None = None
     notebook: str | None = None
 
@@ -307,6 +317,15 @@ def execute_cell(cell: Cell, results_dir: Path, params_dir: Path | str | None = 
     return CellResult(cell.key, "failed" if error else "ok", error, str(out_nb))
 
 
+def execute_cell_by(deadline: float | None, expected_s: float, cell: Cell, results_dir: Path,
+                    params_dir: Path | str | None = None, data_dir: Path | str | None = None) -> CellResult:
+    """Execute the cell now unless, by its expected seconds, it would end after ``deadline`` (a ``time.time()``
+    value; None: no limit). A deferred cell writes nothing, so the next run takes it up."""
+    if deadline is not None and time.time() + expected_s > deadline:
+        return CellResult(cell.key, "deferred")
+    return execute_cell(cell, results_dir, params_dir, data_dir)
+
+
 def render_html(notebook: Path) -> Path:
     """Render an executed notebook to HTML beside it."""
     import nbformat
@@ -339,8 +358,16 @@ def default_workers(memory_per_worker_gib: float = 5.0) -> int:
 def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: bool = False,
               executor: Literal["pool", "submitit"] = "pool", cluster: str | None = None,
               slurm: dict[str, Any] | None = None, params_dir: Path | str | None = None,
-              data_dir: Path | str | None = None) -> list[CellResult]:
-    """Execute every cell that is not done yet; return one result per cell (skipped ones included)."""
+              data_dir: Path | str | None = None, time_limit_minutes: float | None = None) -> list[CellResult]:
+    """Execute every cell that is not done yet; return one result per cell (skipped ones included).
+
+    With ``time_limit_minutes``, a cell starts only if it is expected to end within that time from now, by its
+    method's median recorded minutes among ``cells`` (0 for a method with no done cell): cells already running
+    finish, the others are ``deferred`` and left for the next run, so a run under a wall-clock limit wastes no
+    half-trained model.
+    """
+    deadline = None if time_limit_minutes is None else time.time() + 60 * time_limit_minutes
+    expected_s = {} if deadline is None else (60 * _method_minutes(_cell_times(cells, results_dir))).to_dict()
     done = [] if force else [c for c in cells if is_done(c, results_dir)]
     for cell in done:  # a run killed after a cell's record but before its rendering left no HTML
         notebook = cell.notebook_path(results_dir)
@@ -351,11 +378,12 @@ def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: 
     log.info("%d cells: %d to run, %d already done", len(cells), len(todo), len(results))
     if not todo:
         return results
+    calls = [(deadline, expected_s.get(c.method, 0.0), c, results_dir, params_dir, data_dir) for c in todo]
     if executor == "submitit":
-        results += _run_submitit(todo, results_dir, cluster, slurm or {}, params_dir, data_dir)
+        results += _run_submitit(calls, results_dir, cluster, slurm or {})
         return results
     with cf.ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(execute_cell, c, results_dir, params_dir, data_dir): c for c in todo}
+        futures = [pool.submit(execute_cell_by, *call) for call in calls]
         for fut in tqdm(cf.as_completed(futures), total=len(futures), desc="study cells", unit="cell"):
             res = fut.result()
             if res.status == "failed":
@@ -364,20 +392,22 @@ def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: 
     return results
 
 
-def _run_submitit(cells: list[Cell], results_dir: Path, cluster: str | None, slurm: dict[str, Any],
-                  params_dir: Path | str | None, data_dir: Path | str | None) -> list[CellResult]:
+def _run_submitit(calls: list[tuple[Any, ...]], results_dir: Path, cluster: str | None,
+                  slurm: dict[str, Any]) -> list[CellResult]:
+    """Each call's ``execute_cell_by`` as a submitit job; wait for them all."""
     import submitit
 
     ex = submitit.AutoExecutor(folder=results_dir / "submitit", cluster=cluster)
     ex.update_parameters(**slurm)
-    jobs = [ex.submit(execute_cell, c, results_dir, params_dir, data_dir) for c in cells]
+    jobs = [ex.submit(execute_cell_by, *call) for call in calls]
     return [job.result() for job in tqdm(jobs, desc="study cells (submitit)", unit="cell")]
 
 
 def summarize(results: list[CellResult]) -> str:
     """A short human summary listing failures."""
-    counts = {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed")}
-    lines = [f"cells: {counts['ok']} ran ok, {counts['skipped']} skipped (already done), {counts['failed']} failed"]
+    counts = {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed", "deferred")}
+    lines = [f"cells: {counts['ok']} ran ok, {counts['skipped']} skipped (already done), {counts['failed']} failed"
+             + (f", {counts['deferred']} deferred (time limit; rerun to take them up)" if counts["deferred"] else "")]
     lines += [f"  FAILED {r.key} ({r.notebook}): {(r.error or '').splitlines()[0]}" for r in results
               if r.status == "failed"]
     return "\n".join(lines)
