@@ -97,6 +97,29 @@ def test_gains_are_paired_by_language_and_seed(results):
     assert summary["mean_gain"] == pytest.approx((0.17 - 0.06) / 2) and pd.isna(summary["wilcoxon_p"])
 
 
+def test_an_ensemble_pairs_with_the_members_it_averaged(tmp_path):
+    def record(lang, method, seed, f1, **metrics):
+        write_record(ResultRecord.for_config("masakhaner2", lang, method, {"pipeline": "transfer", "m": method},
+                                             seed=seed, metrics={"f1": f1, **metrics}), tmp_path / "records")
+
+    def trained(name):
+        return {"target_model": {"model_dir": f"/cache/models/{name}"}}
+
+    for lang in ("hau", "yor", "ibo"):
+        record(lang, "proj-greedy-eflomal-e5", 0, 0.60, **trained(f"tt-{lang}"))
+    members = {"hau": {**trained("tt-hau"), "test": {"f1": 0.58}},  # its own score: used, whatever the record says
+               "yor": trained("tt-yor"),  # older record, same model as the translate-train record: pairs with it
+               "ibo": trained("tt-ibo-retrained")}  # older record, another model: no pair
+    for lang, member in members.items():
+        record(lang, "ensemble-mt-tt", 0, 0.65, members={"proj-greedy-eflomal-e5": member})
+    frame = records_frame(read_records(tmp_path / "records"))
+    assert frame.set_index(["lang", "method"]).loc[("hau", "proj-greedy-eflomal-e5"), "model"] == "tt-hau"
+    gains = paired_gains(frame, "masakhaner2")["gain"]
+    assert gains[("hau", "ensemble-mt-tt", "proj-greedy-eflomal-e5")] == pytest.approx(0.07)
+    assert gains[("yor", "ensemble-mt-tt", "proj-greedy-eflomal-e5")] == pytest.approx(0.05)
+    assert ("ibo", "ensemble-mt-tt", "proj-greedy-eflomal-e5") not in gains.index
+
+
 def test_wilcoxon_over_languages_from_six_on():
     index = pd.MultiIndex.from_tuples([(f"l{i}", "m", "b") for i in range(6)], names=["lang", "method", "baseline"])
     gains = pd.DataFrame({"gain": [0.01, 0.02, 0.03, 0.04, 0.05, 0.06]}, index=index)

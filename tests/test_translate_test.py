@@ -124,7 +124,11 @@ def test_mt_translate_train_methods_run_end_to_end_on_tiny_models() -> None:
     assert tt.metrics["source_entities"] > 0 and tt.metrics["transfer_pairs"] <= 16
     assert tt.metrics["target_model"]["tagger"] == "xlmr-target"
     assert records["translate-train-simalign-adv"].metrics["target_model"]["tagger"] == "xlmr-adv"
-    assert set(records["ensemble-mt-tt-xlmr"].metrics["members"]) == {"model-transfer", "translate-train-simalign"}
+    members = records["ensemble-mt-tt-xlmr"].metrics["members"]
+    assert set(members) == {"model-transfer", "translate-train-simalign"}
+    # each member's own test score, recorded by the ensemble, is that member's cell: the same model, the same F1
+    assert members["translate-train-simalign"]["target_model"]["model_dir"] == tt.metrics["target_model"]["model_dir"]
+    assert members["translate-train-simalign"]["test"]["f1"] == tt.metrics["f1"]
     control = records["continued-xlmr"].metrics["target_model"]
     assert "no discriminator" in records["continued-xlmr"].notes and "disc_acc" not in control["dev_curve"][0]
 

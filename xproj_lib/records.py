@@ -96,13 +96,29 @@ def latest_records(records: list[ResultRecord]) -> list[ResultRecord]:
     return list(latest.values())
 
 
+def trained_model(stats: dict[str, Any]) -> str | None:
+    """The model a record's metrics (or an ensemble member's stats) name: its target model's folder name, else its
+    source model's; None when it names neither."""
+    for part in ("target_model", "source_model"):
+        model_dir = (stats.get(part) or {}).get("model_dir")
+        if model_dir:
+            return Path(model_dir).name
+    return None
+
+
 def records_frame(records: list[ResultRecord]) -> pd.DataFrame:
-    """Flatten records into a table: one row per record, overall metrics and timings as columns."""
+    """Flatten records into a table: one row per record, overall metrics and timings as columns, the record's
+    model (:func:`trained_model`) and, for an ensemble, ``members``: each member's model and own test F1 (None
+    in records older than that score)."""
     rows = []
     for r in records:
+        members = r.metrics.get("members")
         row = {"dataset": r.dataset, "lang": r.language, "method": r.method, "status": r.status,
                "profile": r.config.get("profile"), "pipeline": r.config.get("pipeline"),
-               "seed": r.seed, "config_hash": r.config_hash, "created": r.created, "error": r.error}
+               "seed": r.seed, "config_hash": r.config_hash, "created": r.created, "error": r.error,
+               "model": trained_model(r.metrics),
+               "members": {name: {"model": trained_model(m), "f1": (m.get("test") or {}).get("f1")}
+                           for name, m in members.items()} if isinstance(members, dict) else None}
         row.update({k: v for k, v in r.metrics.items() if isinstance(v, (int, float))})
         row.update({f"time_{k}": v for k, v in r.timings.items()})
         rows.append(row)

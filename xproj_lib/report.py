@@ -105,17 +105,33 @@ def seeds_summary(seeded: pd.DataFrame) -> pd.DataFrame:
 def paired_gains(runs: pd.DataFrame, dataset: str, params_dir: Path | None = None) -> pd.DataFrame:
     """F1 gain of each method over each of its ``baselines`` (method file), paired by language and seed (an
     unseeded baseline, such as model transfer, pairs with every seed); ``runs`` has one row per record
-    (:func:`~xproj_lib.records.records_frame`). One row per (lang, method, baseline): pairs, gain mean, min, max."""
+    (:func:`~xproj_lib.records.records_frame`). One row per (lang, method, baseline): pairs, gain mean, min, max.
+
+    An ensemble pairs with a baseline that is one of its members through the member's own test F1 in the
+    ensemble's record; an older record without it pairs with the baseline's record only if that record's model
+    is the member (a member retrained on another machine, e.g. on another eflomal sample, is another model:
+    that pair is left out and logged)."""
     ok = runs[(runs["status"] == "ok") & (runs["dataset"] == dataset)]
-    f1 = {(r.lang, r.method, None if pd.isna(r.seed) else int(r.seed)): r.f1 for r in ok.itertuples()}
-    rows = []
+    rows_by_key = {(r.lang, r.method, None if pd.isna(r.seed) else int(r.seed)): r for r in ok.itertuples()}
+    rows, unmatched = [], []
     for method in ok["method"].unique():
-        own = [(key, value) for key, value in f1.items() if key[1] == method]
+        own = [(key, row) for key, row in rows_by_key.items() if key[1] == method]
         for baseline in load_method(method, params_dir).get("baselines", []):
-            for (lang, _, seed), value in own:
-                other = f1.get((lang, baseline, seed), f1.get((lang, baseline, None)))
+            for (lang, _, seed), row in own:
+                base = rows_by_key.get((lang, baseline, seed), rows_by_key.get((lang, baseline, None)))
+                member = (getattr(row, "members", None) or {}).get(baseline)
+                if member and member["f1"] is not None:
+                    other = member["f1"]
+                elif member and base is not None and base.model != member["model"]:
+                    unmatched.append(f"{lang} {method} seed {seed} / {baseline}")
+                    continue
+                else:
+                    other = None if base is None else base.f1
                 if other is not None:
-                    rows.append({"lang": lang, "method": method, "baseline": baseline, "gain": value - other})
+                    rows.append({"lang": lang, "method": method, "baseline": baseline, "gain": row.f1 - other})
+    if unmatched:
+        log.warning("%d pairs left out: the ensemble's member is not the model of the baseline's record: %s",
+                    len(unmatched), "; ".join(unmatched))
     pairs = pd.DataFrame(rows, columns=["lang", "method", "baseline", "gain"])
     return (pairs.groupby(["lang", "method", "baseline"])["gain"]
             .agg(n_pairs="size", gain="mean", gain_min="min", gain_max="max").round(4))

@@ -208,6 +208,12 @@ def build_tagger(cell, method: dict[str, Any], timer: Timer) -> tuple[Any, dict[
     return tagger, stats, examples, text.notes
 
 
+def score(tagger: Any, test: list[Sentence], dataset: str) -> tuple[dict[str, Any], int]:
+    """The tagger's metrics on ``test`` in the dataset's label set, and how many predicted tags were relabelled."""
+    predicted, n_relabelled = to_dataset_labels(dataset, tagger.predict([s.tokens for s in test]))
+    return evaluate([s.tags for s in test], predicted, get_dataset(dataset).ignore_labels), n_relabelled
+
+
 def run(cell) -> CellOutcome:  # noqa: ANN001 - a study.Cell
     """Run one (language, method) cell of the transfer study and score it on the target test split."""
     cfg = cell.config
@@ -216,7 +222,10 @@ def run(cell) -> CellOutcome:  # noqa: ANN001 - a study.Cell
         test = load_ner(cfg["dataset"], cfg["dataset_code"], cfg["split"])[cfg["skip"]:][:cfg["limit"]]
     tagger, stats, examples, notes = build_tagger(cell, cfg["method_params"], timer)
     with timer("predict"):
-        predicted, n_relabelled = to_dataset_labels(cfg["dataset"], tagger.predict([s.tokens for s in test]))
-    metrics = evaluate([s.tags for s in test], predicted, get_dataset(cfg["dataset"]).ignore_labels)
+        metrics, n_relabelled = score(tagger, test, cfg["dataset"])
+        if isinstance(tagger, EnsembleTagger):  # each member's own score (its probabilities are cached), so the
+            for name, member in zip(cfg["method_params"]["members"], tagger.taggers):  # report pairs the ensemble
+                own = score(member, test, cfg["dataset"])[0]  # with the very models it averaged
+                stats["members"][name]["test"] = {k: own[k] for k in ("precision", "recall", "f1")}
     metrics.update(stats, predicted_tags_outside_label_set=n_relabelled)
     return CellOutcome(record_for(cell, metrics, timer, notes), pick_examples(examples))
