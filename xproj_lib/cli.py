@@ -82,8 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="local process pool, or submitit (SLURM on a cluster)")
     run.add_argument("--cluster", default=None, help="submitit cluster: slurm, local or debug (default: auto)")
     run.add_argument("--time-limit", type=float, default=None, metavar="MINUTES",
-                     help="start only cells expected to end within MINUTES from now, by their method's median "
-                          "recorded time; the others are deferred to the next run")
+                     help="start only cells expected to end within MINUTES from now, by the recorded times of "
+                          "their method's done cells (same language first); the others are deferred to the next run")
     run.set_defaults(func=_study_run)
 
     status = study.add_parser("status", help="cells done and to do per method and seed, with a time estimate")

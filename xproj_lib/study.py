@@ -266,14 +266,24 @@ def _cell_times(cells: list[Cell], results_dir: Path) -> "pd.DataFrame":
         records = _records(cell, results_dir)
         done = _all_ok(records)
         minutes = sum(records[-1].timings.values()) / 60 if done else float("nan")
-        rows.append({"method": cell.method, "seed": -1 if cell.seed is None else cell.seed, "done": done,
-                     "minutes": minutes})
-    return pd.DataFrame(rows, columns=["method", "seed", "done", "minutes"])
+        rows.append({"method": cell.method, "language": cell.language, "seed": -1 if cell.seed is None else cell.seed,
+                     "done": done, "minutes": minutes})
+    return pd.DataFrame(rows, columns=["method", "language", "seed", "done", "minutes"])
 
 
 def _method_minutes(frame: "pd.DataFrame") -> "pd.Series":
     """Each method's median recorded minutes over its done cells, all seeds (methods with none are absent)."""
     return frame[frame.done].groupby("method").minutes.median()
+
+
+def _expected_seconds(cells: list[Cell], results_dir: Path) -> dict[str, float]:
+    """Each cell's expected seconds: the median recorded time of its method's done cells in its language (other
+    seeds), else in every language of ``cells``, else 0."""
+    frame = _cell_times(cells, results_dir)
+    by_language = frame[frame.done].groupby(["method", "language"]).minutes.median()
+    by_method = _method_minutes(frame)
+    return {cell.key: 60 * float(by_language.get((cell.method, cell.language), by_method.get(cell.method, 0.0)))
+            for cell in cells}
 
 
 @dataclass
@@ -361,13 +371,12 @@ def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: 
               data_dir: Path | str | None = None, time_limit_minutes: float | None = None) -> list[CellResult]:
     """Execute every cell that is not done yet; return one result per cell (skipped ones included).
 
-    With ``time_limit_minutes``, a cell starts only if it is expected to end within that time from now, by its
-    method's median recorded minutes among ``cells`` (0 for a method with no done cell): cells already running
-    finish, the others are ``deferred`` and left for the next run, so a run under a wall-clock limit wastes no
-    half-trained model.
+    With ``time_limit_minutes``, a cell starts only if it is expected to end within that time from now (by
+    :func:`_expected_seconds`): cells already running finish, the others are ``deferred`` and left for the next
+    run, so a run under a wall-clock limit wastes no half-trained model.
     """
     deadline = None if time_limit_minutes is None else time.time() + 60 * time_limit_minutes
-    expected_s = {} if deadline is None else (60 * _method_minutes(_cell_times(cells, results_dir))).to_dict()
+    expected_s = {} if deadline is None else _expected_seconds(cells, results_dir)
     done = [] if force else [c for c in cells if is_done(c, results_dir)]
     for cell in done:  # a run killed after a cell's record but before its rendering left no HTML
         notebook = cell.notebook_path(results_dir)
@@ -378,7 +387,7 @@ def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: 
     log.info("%d cells: %d to run, %d already done", len(cells), len(todo), len(results))
     if not todo:
         return results
-    calls = [(deadline, expected_s.get(c.method, 0.0), c, results_dir, params_dir, data_dir) for c in todo]
+    calls = [(deadline, expected_s.get(c.key, 0.0), c, results_dir, params_dir, data_dir) for c in todo]
     if executor == "submitit":
         results += _run_submitit(calls, results_dir, cluster, slurm or {})
         return results
