@@ -39,8 +39,11 @@ def test_missing_uriel_data_is_nan_with_a_note() -> None:
     table = pd.read_csv(T.table_path(), keep_default_na=False, na_values=[""]).set_index("iso639_3")
     assert "no shared syntactic features" in table.at["pcm", "note"]
     nan_cells = table[list(T.KINDS)].isna()
-    counts = table[[f"n_{k}" for k in T.KINDS]].to_numpy() == 0
-    assert (nan_cells.to_numpy() == counts).all()  # NaN exactly where no feature is shared
+    few = table[[f"n_{k}" for k in T.KINDS]].to_numpy() < T.MIN_SHARED_FEATURES
+    assert (nan_cells.to_numpy() == few).all()  # NaN exactly where too few features are shared
+    # Setswana shares one syntactic feature with English: that made a distance of 0, now none
+    assert math.isnan(T.distances("tsn")["syntactic"]) and table.at["tsn", "n_syntactic"] == 1
+    assert "only 1 shared syntactic features" in table.at["tsn", "note"]
 
 
 def test_table_covers_every_language() -> None:
@@ -52,9 +55,9 @@ def test_table_covers_every_language() -> None:
 
 def test_rebuild_matches_committed_table(tmp_path: Path) -> None:
     (tmp_path / "languages").mkdir()
-    fresh = T.build_distance_table(["eng", "hau", "pcm", "zzz"], params_dir=tmp_path).set_index("iso639_3")
+    fresh = T.build_distance_table(["eng", "hau", "pcm", "tsn", "zzz"], params_dir=tmp_path).set_index("iso639_3")
     assert T.table_path(tmp_path).is_file()
-    for iso in ("hau", "pcm"):
+    for iso in ("hau", "pcm", "tsn"):
         for kind in T.KINDS:
             expected = T.distances(iso)[kind]
             got = fresh.at[iso, kind]

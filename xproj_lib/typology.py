@@ -3,9 +3,10 @@
 ``build_distance_table()`` computes them offline with ``urielplus`` (its bundled original URIEL data,
 default settings: angular distance, union aggregation, no database integration or imputation) for
 every language file; ``distances(iso)`` reads the committed table. Where URIEL lacks a language or
-the two languages share no feature of a kind, the distance is NaN and the ``note`` column says why.
-``n_<kind>`` columns give the number of features each distance was computed from: a distance from
-very few features (e.g. Setswana's syntactic distance, 1 feature) is not informative.
+the two languages share fewer than ``MIN_SHARED_FEATURES`` features of a kind, the distance is NaN
+and the ``note`` column says why: a distance from a handful of features is noise (Setswana shares one
+syntactic feature with English, which made its distance 0, the closest of all). ``n_<kind>`` columns
+give the number of features each distance was (or would have been) computed from.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from .languages import all_languages, params_root
 
 KINDS = ("syntactic", "genetic", "geographic", "phonological", "inventory", "featural")
 REFERENCE = "eng"
+MIN_SHARED_FEATURES = 10  # fewer shared features of a kind than this: no distance of that kind
 _PREFIX = {"syntactic": "S_", "phonological": "P_", "inventory": "INV_"}
 
 
@@ -73,9 +75,9 @@ def build_distance_table(languages: list[str] | None = None, params_dir: Path | 
             for kind in KINDS:
                 n = _n_shared(uriel, kind, REFERENCE, iso)
                 row[f"n_{kind}"] = n
-                if n == 0:
+                if n < MIN_SHARED_FEATURES:
                     row[kind] = math.nan
-                    notes.append(f"no shared {kind} features")
+                    notes.append(f"only {n} shared {kind} features" if n else f"no shared {kind} features")
                 else:
                     row[kind] = float(uriel.new_distance(kind, REFERENCE, iso))
         row["note"] = "; ".join(notes)
