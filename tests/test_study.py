@@ -98,7 +98,7 @@ def test_schedule_runs_every_language_at_a_seed_before_the_next_seed():
 def test_progress_counts_done_cells_and_estimates_the_rest_from_their_times(tmp_path: Path):
     cells = expand_cells("offline-seeds", datasets=["masakhaner2"], languages=["hau", "yor", "ibo"],
                          methods=["model-transfer", "adversarial-e5"])
-    done = {("hau", None): 60.0, ("yor", None): 180.0, ("hau", 0): 600.0}
+    done = {("hau", None): 60.0, ("yor", None): 180.0, ("hau", 0): 600.0, ("yor", 1): 240.0}
     for cell in cells:
         if (cell.language, cell.seed) in done:
             write_record(ResultRecord(dataset=cell.dataset, language=cell.language, method=cell.method,
@@ -113,8 +113,10 @@ def test_progress_counts_done_cells_and_estimates_the_rest_from_their_times(tmp_
     assert table.loc[("model-transfer", "-"), ["cells", "done", "todo"]].tolist() == [3, 2, 1]
     assert table.loc[("model-transfer", "-"), "median_minutes"] == 2.0
     assert table.loc[("model-transfer", "-"), "todo_minutes"] == 2.0  # one cell at the median of 1 and 3 min
-    assert table.loc[("adversarial-e5", "0"), ["done", "todo", "todo_minutes"]].tolist() == [1, 2, 20.0]
-    assert table.loc[("adversarial-e5", "2"), ["done", "todo", "todo_minutes"]].tolist() == [0, 3, 30.0]
+    # a seeded cell takes its language's recorded time (hau 10 min, yor 4) or else the method's median (ibo 7)
+    assert table.loc[("adversarial-e5", "0"), ["done", "todo", "todo_minutes"]].tolist() == [1, 2, 4.0 + 7.0]
+    assert table.loc[("adversarial-e5", "1"), ["done", "todo", "todo_minutes"]].tolist() == [1, 2, 10.0 + 7.0]
+    assert table.loc[("adversarial-e5", "2"), ["done", "todo", "todo_minutes"]].tolist() == [0, 3, 21.0]
     no_estimate = progress([c for c in cells if c.language == "ibo"], tmp_path)
     assert no_estimate.todo_minutes.isna().all() and (no_estimate.done == 0).all()
 

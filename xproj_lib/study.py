@@ -243,22 +243,24 @@ def is_done(cell: Cell, results_dir: Path) -> bool:
 def progress(cells: list[Cell], results_dir: Path) -> "pd.DataFrame":
     """Per method and seed: cells done and to do, and the to-do cells' expected worker-minutes.
 
-    The estimate is the median recorded time (the sum of a record's timings) of the method's done cells in the
-    selection, times the cells to do; NaN where the method has no done cell yet. Cells that share cached work
-    (the source model, labels, alignments) ran faster after the first, so treat it as a guide.
+    A to-do cell is expected to take the median recorded time (the sum of a record's timings) of its method's
+    done cells in its language, else in every language of the selection; NaN where the method has no done cell
+    yet. Cells that share cached work (the source model, labels, alignments) ran faster after the first, and
+    cells that shared the CPUs slower, so treat it as a guide.
     """
     frame = _cell_times(cells, results_dir)
+    frame["todo_minutes"] = _expected_minutes(frame).where(~frame.done, 0.0)
     table = frame.groupby(["method", "seed"], sort=False).agg(
-        cells=("done", "size"), done=("done", "sum"), median_minutes=("minutes", "median")).reset_index()
+        cells=("done", "size"), done=("done", "sum"), median_minutes=("minutes", "median"),
+        todo_minutes=("todo_minutes", lambda m: m.sum(min_count=len(m)))).reset_index()
     table["todo"] = table.cells - table.done
-    table["todo_minutes"] = table.todo * table.method.map(_method_minutes(frame))
-    table.loc[table.todo == 0, "todo_minutes"] = 0.0
     table["seed"] = table.seed.map(lambda s: "-" if s < 0 else str(s))
     return table[["method", "seed", "cells", "done", "todo", "median_minutes", "todo_minutes"]]
 
 
 def _cell_times(cells: list[Cell], results_dir: Path) -> "pd.DataFrame":
-    """One row per cell: method, seed (-1 for none), whether it is done, and its recorded minutes if it is."""
+    """One row per cell: its key, method, language, seed (-1 for none), whether it is done, and its recorded
+    minutes if it is."""
     import pandas as pd
 
     rows = []
@@ -266,24 +268,21 @@ def _cell_times(cells: list[Cell], results_dir: Path) -> "pd.DataFrame":
         records = _records(cell, results_dir)
         done = _all_ok(records)
         minutes = sum(records[-1].timings.values()) / 60 if done else float("nan")
-        rows.append({"method": cell.method, "language": cell.language, "seed": -1 if cell.seed is None else cell.seed,
-                     "done": done, "minutes": minutes})
-    return pd.DataFrame(rows, columns=["method", "language", "seed", "done", "minutes"])
+        rows.append({"key": cell.key, "method": cell.method, "language": cell.language,
+                     "seed": -1 if cell.seed is None else cell.seed, "done": done, "minutes": minutes})
+    return pd.DataFrame(rows, columns=["key", "method", "language", "seed", "done", "minutes"])
 
 
-def _method_minutes(frame: "pd.DataFrame") -> "pd.Series":
-    """Each method's median recorded minutes over its done cells, all seeds (methods with none are absent)."""
-    return frame[frame.done].groupby("method").minutes.median()
+def _expected_minutes(frame: "pd.DataFrame") -> "pd.Series":
+    """Each cell's (row's) expected minutes: the median recorded time of its method's done cells in its language
+    (other seeds), else in every language of ``frame``, else NaN."""
+    import pandas as pd
 
-
-def _expected_seconds(cells: list[Cell], results_dir: Path) -> dict[str, float]:
-    """Each cell's expected seconds: the median recorded time of its method's done cells in its language (other
-    seeds), else in every language of ``cells``, else 0."""
-    frame = _cell_times(cells, results_dir)
-    by_language = frame[frame.done].groupby(["method", "language"]).minutes.median()
-    by_method = _method_minutes(frame)
-    return {cell.key: 60 * float(by_language.get((cell.method, cell.language), by_method.get(cell.method, 0.0)))
-            for cell in cells}
+    done = frame[frame.done]
+    by_language = done.groupby(["method", "language"]).minutes.median()
+    by_method = done.groupby("method").minutes.median()
+    return pd.Series([by_language.get((m, lang), by_method.get(m, float("nan")))
+                      for m, lang in zip(frame.method, frame.language)], index=frame.index, dtype=float)
 
 
 @dataclass
@@ -372,11 +371,14 @@ def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: 
     """Execute every cell that is not done yet; return one result per cell (skipped ones included).
 
     With ``time_limit_minutes``, a cell starts only if it is expected to end within that time from now (by
-    :func:`_expected_seconds`): cells already running finish, the others are ``deferred`` and left for the next
+    :func:`_expected_minutes`; 0 for a method with no done cell): cells already running finish, the others are ``deferred`` and left for the next
     run, so a run under a wall-clock limit wastes no half-trained model.
     """
     deadline = None if time_limit_minutes is None else time.time() + 60 * time_limit_minutes
-    expected_s = {} if deadline is None else _expected_seconds(cells, results_dir)
+    expected_s: dict[str, float] = {}
+    if deadline is not None:
+        frame = _cell_times(cells, results_dir)
+        expected_s = dict(zip(frame.key, 60 * _expected_minutes(frame).fillna(0.0)))
     done = [] if force else [c for c in cells if is_done(c, results_dir)]
     for cell in done:  # a run killed after a cell's record but before its rendering left no HTML
         notebook = cell.notebook_path(results_dir)
