@@ -266,10 +266,14 @@ def test_a_trained_ner_base_keeps_its_head_rows(base: Path) -> None:
     labels = ["O", "B-DATE", "I-DATE", "B-LOC", "I-LOC", "B-PER", "I-PER"]
     model = load_classifier(str(source.model_dir), labels)
     assert model.config.id2label == dict(enumerate(labels))
+    assert len(labels) == trained.config.num_labels  # same head size: transformers would load the old head whole
     for i, lab in enumerate(labels):
         old = trained.config.label2id.get(lab)
-        same = torch.equal(model.classifier.weight[i], trained.classifier.weight[old]) if old is not None else False
-        assert same == (lab in trained.config.label2id), lab
+        if old is not None:
+            assert torch.equal(model.classifier.weight[i], trained.classifier.weight[old]), lab
+        else:  # a label the source model never learned starts new: no trained row, a zero bias
+            assert not any(torch.equal(model.classifier.weight[i], row) for row in trained.classifier.weight), lab
+            assert model.classifier.bias[i] == 0 and 0 < model.classifier.weight[i].std() < 0.1, lab
     # a bare encoder's head is new and sized for the labels
     fresh = load_classifier(str(base), labels)
     assert fresh.classifier.out_features == len(labels)

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 RECORD_FILE = "train_record.json"
 # Bump when the training procedure changes in a way that changes the trained model.
-TRAINER_VERSION = 1
+TRAINER_VERSION = 2  # 2: head rows of labels the base model lacks always start new (load_classifier)
 IGNORE_INDEX = -100
 
 
@@ -288,7 +288,9 @@ def load_classifier(path: str, labels: list[str]) -> PreTrainedModel:
     """The base model with a token-classification head for ``labels``.
 
     A bare encoder gets a new head. A trained NER model (e.g. the English source model as the start of a target
-    tagger) keeps its trained head rows for the labels it shares with ``labels``; only the others start new.
+    tagger) keeps its trained head rows for the labels it shares with ``labels``; only the others start new, also
+    where the two label sets happen to have the same size (transformers then loads the old head whole, and
+    MasakhaNER2's B-DATE/I-DATE rows would start as the CoNLL model's B-LOC/I-LOC).
     """
     base_config = AutoConfig.from_pretrained(path)
     base_labels = {base_config.id2label[i]: i for i in range(base_config.num_labels)}
@@ -305,6 +307,9 @@ def load_classifier(path: str, labels: list[str]) -> PreTrainedModel:
             if lab in base_labels:
                 new.weight[i] = old.weight[base_labels[lab]]
                 new.bias[i] = old.bias[base_labels[lab]]
+            else:  # as transformers initialises a new head
+                new.weight[i].normal_(0.0, getattr(model.config, "initializer_range", 0.02))
+                new.bias[i].zero_()
     log.info("head rows of %d/%d labels carried over from %s", len(shared), len(labels), path)
     return model
 
