@@ -19,6 +19,7 @@ from xproj_lib.train import (
     label_list,
     length_batches,
     load_classifier,
+    new_head_labels,
     split_rows,
     train_tagger,
 )
@@ -277,3 +278,7 @@ def test_a_trained_ner_base_keeps_its_head_rows(base: Path) -> None:
     # a bare encoder's head is new and sized for the labels
     fresh = load_classifier(str(base), labels)
     assert fresh.classifier.out_features == len(labels)
+    # the model cache key names the new rows (models with none keep the keys they had)
+    assert new_head_labels(str(source.model_dir), labels) == ["B-DATE", "I-DATE"]
+    assert new_head_labels(str(source.model_dir), ["O", "B-PER", "I-PER"]) == []
+    assert new_head_labels(str(base), labels) == []

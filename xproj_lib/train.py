@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 RECORD_FILE = "train_record.json"
 # Bump when the training procedure changes in a way that changes the trained model.
-TRAINER_VERSION = 2  # 2: head rows of labels the base model lacks always start new (load_classifier)
+TRAINER_VERSION = 1
 IGNORE_INDEX = -100
 
 
@@ -284,6 +284,14 @@ def _read_record(folder: Path) -> TrainRecord:
     return TrainRecord(model_dir=folder, cached=True, **{k: data[k] for k in names})
 
 
+def new_head_labels(path: str, labels: list[str]) -> list[str]:
+    """The labels whose head rows :func:`load_classifier` starts new over a trained NER model at ``path`` (none
+    over a bare encoder, whose whole head is new)."""
+    base_config = AutoConfig.from_pretrained(path)
+    base_labels = {base_config.id2label[i] for i in range(base_config.num_labels)}
+    return [lab for lab in labels if lab not in base_labels] if base_labels & set(labels) else []
+
+
 def load_classifier(path: str, labels: list[str]) -> PreTrainedModel:
     """The base model with a token-classification head for ``labels``.
 
@@ -330,6 +338,9 @@ def train_tagger(
     require_tokens(train, "train_tagger train")
     require_tokens(dev, "train_tagger dev")
     labels = label_list(list(train) + list(dev))
+    # head rows started new over a trained base are in the key: until this was fixed they were loaded as the base's
+    # rows of the same index whenever both label sets had one size; models without such rows keep their keys
+    new_rows = new_head_labels(resolve_model(config.base_model), labels)
     key = content_key({
         "kind": "ner",
         "version": TRAINER_VERSION,
@@ -339,6 +350,7 @@ def train_tagger(
         "config": {k: v for k, v in asdict(config).items()
                    if k != "base_model" and not (k == "max_batch_tokens" and v is None)},
         "labels": labels,
+        **({"new_head_rows": new_rows} if new_rows else {}),
         "train": [[s.tokens, s.tags] for s in train],
         "dev": [[s.tokens, s.tags] for s in dev],
     })
