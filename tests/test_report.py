@@ -55,6 +55,7 @@ def test_seeds_are_averaged_and_gain_uses_the_best_projection(results):
     assert seeded.loc[("yor", "proj-greedy-eflomal-e5"), "gain_over_model_transfer"] == pytest.approx(-0.06)
     assert seeded.loc[("hau", "proj-greedy-eflomal-e5"), "f1_std"] == pytest.approx(0.0424, abs=1e-4)
     assert seeded.loc[("hau", "proj-greedy-eflomal-e5adv"), "n_seeds"] == 3
+    assert seeded.loc[("yor", "proj-greedy-eflomal-e5"), "supervised-crf"] == pytest.approx(0.80)  # the ceiling
     summary = seeds_summary(seeded).loc["proj-greedy-eflomal-e5"]
     assert summary["n_langs"] == 2 and summary["langs_above_model_transfer"] == 1  # hau +0.17, yor -0.06
     assert summary["f1"] == pytest.approx((0.67 + 0.34) / 2) and summary["gain_over_model_transfer"] == pytest.approx(0.055)

@@ -78,7 +78,8 @@ def f1_table(study: pd.DataFrame, dataset: str, paper: pd.DataFrame | None = Non
 
 def seeds_table(study: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """The methods trained with seeds: F1 mean and standard deviation over the seeds run so far (no std for one
-    seed), and the mean F1's difference from model transfer (the untrained baseline of the same source model)."""
+    seed), the mean F1's difference from model transfer (the untrained baseline of the same source model), and
+    the language's supervised ceilings (a column per supervised method, its mean F1) for context."""
     sub = study[study["dataset"] == dataset]
     table = sub.loc[sub["seeded"], ["lang", "method", "f1", "f1_std", "n_seeds"]].copy()
     if table.empty:
@@ -86,6 +87,9 @@ def seeds_table(study: pd.DataFrame, dataset: str) -> pd.DataFrame:
     transfer = sub[sub["kind"] == "model_transfer"].groupby("lang")["f1"].first()
     table["model_transfer"] = table["lang"].map(transfer).astype(float)
     table["gain_over_model_transfer"] = table["f1"] - table["model_transfer"]
+    supervised = sub[sub["kind"] == "supervised"]
+    for method in sorted(supervised["method"].unique()):
+        table[method] = table["lang"].map(supervised[supervised["method"] == method].set_index("lang")["f1"])
     return table.sort_values(["lang", "method"]).set_index(["lang", "method"]).round(4)
 
 
