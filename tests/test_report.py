@@ -137,5 +137,18 @@ def test_gain_against_distance_is_a_spearman_rank_correlation_over_known_distanc
     assert summary["n_langs"] == 8  # every language counts for the mean and Wilcoxon, only six for rho
     assert summary["spearman_rho"] == pytest.approx(1 - 6 * 4 / (6 * 35), abs=1e-4)  # ranks 1 3 2 5 4 6: sum d^2 = 4
     assert 0 < summary["spearman_p"] < 0.1
+    assert summary["n_langs_distance"] == 6
     assert pd.isna(gains_summary(gains.iloc[:5], distance).loc[("m", "b"), "spearman_rho"])
     assert "spearman_rho" not in gains_summary(gains)
+
+
+def test_p_values_get_benjamini_hochberg_q_values_over_the_rows():
+    rows = [(f"l{i}", m, "b") for m in ("m1", "m2", "m3") for i in range(6)]
+    index = pd.MultiIndex.from_tuples(rows, names=["lang", "method", "baseline"])
+    gains = pd.DataFrame({"gain": [0.01, 0.02, 0.03, 0.04, 0.05, 0.06]  # p = 0.03125
+                                  + [0.01, -0.02, 0.03, -0.04, 0.05, 0.06]  # p = 0.4375
+                                  + [0.01, 0.02, 0.03, 0.04, 0.05]}, index=index[:17])  # 5 languages: no test
+    summary = gains_summary(gains)
+    assert summary.loc[("m1", "b"), "wilcoxon_q"] == pytest.approx(0.0625, abs=1e-4)  # 0.03125 * 2 tests / rank 1
+    assert summary.loc[("m2", "b"), "wilcoxon_q"] == pytest.approx(0.4375, abs=1e-4)
+    assert pd.isna(summary.loc[("m3", "b"), "wilcoxon_q"])

@@ -17,7 +17,7 @@ matplotlib.rcParams["svg.hashsalt"] = "xproj"  # stable element ids: a re-render
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from scipy.stats import spearmanr, wilcoxon  # noqa: E402
+from scipy.stats import false_discovery_control, spearmanr, wilcoxon  # noqa: E402
 
 from .languages import all_languages  # noqa: E402
 from .records import latest_records, read_records, records_frame  # noqa: E402
@@ -146,17 +146,19 @@ def gains_summary(gains: pd.DataFrame, distance: pd.Series | None = None, min_la
     mean gains, in how many languages it is above or below 0, and the two-sided Wilcoxon signed-rank p-value of
     the per-language gains (from ``min_langs`` languages on; fewer cannot reach p < 0.05). Given ``distance``
     (language -> URIEL distance from English), also Spearman's rho of gain against distance and its p-value, over
-    the languages of known distance (from ``min_langs`` on): does the gain grow or shrink with distance?"""
+    the languages of known distance (from ``min_langs`` on): does the gain grow or shrink with distance?
+    Each p-value column gets its Benjamini-Hochberg q-value over the table's rows (``*_q``): the table tests many
+    (method, baseline) pairs at once, and a lone p < 0.05 among them is weak evidence."""
     def wilcoxon_p(g: pd.Series) -> float:
         return float(wilcoxon(g).pvalue) if len(g) >= min_langs and (g != 0).any() else np.nan
 
-    def spearman(g: pd.Series) -> tuple[float, float]:
+    def spearman(g: pd.Series) -> tuple[int, float, float]:
         d = np.asarray(g.index.get_level_values("lang").map(distance), dtype=float)
         known = ~np.isnan(d)
         if known.sum() < min_langs:
-            return np.nan, np.nan
+            return int(known.sum()), np.nan, np.nan
         rho, p = spearmanr(d[known], g.to_numpy()[known])
-        return float(rho), float(p)
+        return int(known.sum()), float(rho), float(p)
 
     rows = gains.groupby(["method", "baseline"])["gain"]
     summary = pd.DataFrame({
@@ -166,10 +168,21 @@ def gains_summary(gains: pd.DataFrame, distance: pd.Series | None = None, min_la
         "langs_below": rows.apply(lambda g: int((g < 0).sum())),
         "wilcoxon_p": rows.apply(wilcoxon_p),
     })
+    summary["wilcoxon_q"] = _bh_q(summary["wilcoxon_p"])
     if distance is not None:
         rho = rows.apply(spearman)
-        summary["spearman_rho"], summary["spearman_p"] = rho.str[0], rho.str[1]
+        summary["n_langs_distance"], summary["spearman_rho"], summary["spearman_p"] = rho.str[0], rho.str[1], rho.str[2]
+        summary["spearman_q"] = _bh_q(summary["spearman_p"])
     return summary.round(4)
+
+
+def _bh_q(p: pd.Series) -> pd.Series:
+    """Benjamini-Hochberg q-values of the known p-values of ``p`` (NaN stays NaN and is not counted as a test)."""
+    known = p.notna()
+    q = pd.Series(np.nan, index=p.index)
+    if known.any():
+        q[known] = false_discovery_control(p[known].to_numpy())
+    return q
 
 
 def write_table(table: pd.DataFrame, stem: Path, caption: str) -> list[Path]:
@@ -421,8 +434,9 @@ def write_report(results_dir: Path, params_dir: Path | None = None) -> dict[str,
                 gains_summary(gains, syntactic), tables / f"{dataset}_gains_summary",
                 _caption(study, dataset, f"{what}, across languages: mean of the per-language means, languages above "
                                          "and below 0, Wilcoxon signed-rank p over languages, and Spearman's rho of "
-                                         "the gain against URIEL syntactic distance from English with its p (both "
-                                         "from 6 languages on)"))
+                                         "the gain against URIEL syntactic distance from English over the languages "
+                                         "of known distance, with its p (both from 6 languages on); q: "
+                                         "Benjamini-Hochberg q-value of each p over the rows of this table"))
             out[f"{dataset}: paired gains by distance"] = plot_paired_gains(
                 gains, study, dataset, figures / f"{dataset}_gains_by_distance",
                 _caption(study, dataset, f"{what}; languages by URIEL syntactic distance from English"))
