@@ -8,7 +8,9 @@ Methods (``kind`` in the method file):
   six French-paired languages — the multilingual source model applied zero-shot to French); the labels are
   projected onto the target side; a target tagger is trained on the projection (early stopping on a held-out
   10% of the *projected* data, so no gold target label is used) and tagged the MasakhaNER2 test split
-  (translate-train from parallel text). With an ``adversarial`` tagger, the training adds a language
+  (translate-train from parallel text). Transfer pairs whose target side repeats a dev or test sentence of the
+  evaluated dataset are left out first (MAFAND shares much of its text with MasakhaNER2: see
+  :mod:`xproj_lib.overlap`), and counted in the record. With an ``adversarial`` tagger, the training adds a language
   discriminator behind gradient reversal on the two sides of the transfer text (translate-train + adversarial).
 - ``adversarial``: the source model fine-tuned further on source data with the language discriminator on the
   two sides of the transfer text (adversarial alignment only). ``discriminator: false`` in a method file (any
@@ -22,13 +24,15 @@ Scores: seqeval micro F1 on the test split with DATE ignored (as the paper).
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..cache import cached_json
 from ..datasets import get_dataset, load_ner, load_parallel
 from ..display import Example
 from ..evaluate import evaluate
+from ..overlap import overlapping
 from ..project import ProjectionInput
 from ..tags import tags_to_spans
 from ..ensemble import EnsembleTagger
@@ -48,6 +52,8 @@ from .components import (
 # MAFAND pairs without a train split: their dev+test text is the transfer corpus (not MasakhaNER2 sentences).
 TRANSFER_SPLITS = ("train",)
 FALLBACK_SPLITS = ("dev", "test")
+# Splits of the evaluated dataset that transfer text must not repeat (besides the cell's own split).
+HELD_OUT_SPLITS = ("dev", "test")
 
 
 def transfer_corpus(language: dict[str, Any], max_pairs: int | None) -> tuple[list[Sentence], list[Sentence], str]:
@@ -111,33 +117,58 @@ def holdout(sentences: list[Sentence], fraction: float, seed: int) -> tuple[list
 
 @dataclass
 class TransferText:
-    """Parallel source/target sentences to project through; ``labelled`` when the source side has gold tags."""
+    """Parallel source/target sentences to project through; ``labelled`` when the source side has gold tags;
+    ``held_out_overlap``: pairs left out because their target side repeats an evaluation sentence."""
 
     src: list[Sentence]
     tgt: list[Sentence]
     src_lang: str
     labelled: bool
     notes: str
+    held_out_overlap: int = 0
+
+    def without(self, held_out: Sequence[Sequence[str]]) -> TransferText:
+        """The pairs whose target side neither repeats, contains nor lies inside a ``held_out`` sentence."""
+        hit = overlapping([t.tokens for t in self.tgt], held_out)
+        keep = [i for i, h in enumerate(hit) if not h]
+        return replace(self, src=[self.src[i] for i in keep], tgt=[self.tgt[i] for i in keep],
+                       held_out_overlap=self.held_out_overlap + sum(hit))
+
+    def head(self, n: int | None) -> TransferText:
+        """The first ``n`` pairs (all when ``None``)."""
+        return self if n is None else replace(self, src=self.src[:n], tgt=self.tgt[:n])
 
 
-def transfer_text(language: dict[str, Any], settings: dict[str, Any], models: dict[str, Any]) -> TransferText:
+def transfer_text(language: dict[str, Any], settings: dict[str, Any], models: dict[str, Any],
+                  held_out: Sequence[Sequence[str]] = ()) -> TransferText:
     """The transfer text the profile's ``settings.transfer_text`` names: ``mafand`` (human parallel text, the
-    default) or ``mt`` (``settings.translate_train``'s labelled English sentences machine-translated)."""
+    default; its first ``settings.max_transfer_pairs``) or ``mt`` (``settings.translate_train``'s labelled English
+    sentences machine-translated), without the pairs whose target side overlaps a ``held_out`` sentence."""
     kind = settings.get("transfer_text", "mafand")
     if kind == "mt":
-        return translated_text(language, settings["translate_train"], models)
+        return translated_text(language, settings["translate_train"], models).without(held_out)
     if kind != "mafand":
         raise ValueError(f"settings.transfer_text must be 'mafand' or 'mt', not {kind!r}")
     if "mafand" not in language["datasets"]:
         raise ValueError(f"{language['iso639_3']}: no MAFAND-MT parallel text to transfer through")
-    src, tgt, splits = transfer_corpus(language, settings.get("max_transfer_pairs"))
+    src, tgt, splits = transfer_corpus(language, None)
     pair = language["datasets"]["mafand"]
     notes = f"transfer text: MAFAND-MT {pair} {splits}"
     if pair.startswith("fr-"):
         notes += "; French source side labelled by the English-trained multilingual source model (zero-shot)"
     if splits != "train":
-        notes += " (no MAFAND train split: dev+test text used; these are not MasakhaNER2 sentences)"
-    return TransferText(src, tgt, pair.split("-")[0], False, notes)
+        notes += " (no MAFAND train split: dev+test text used)"
+    text = TransferText(src, tgt, pair.split("-")[0], False, notes).without(held_out)
+    if text.held_out_overlap:
+        text.notes += f"; {text.held_out_overlap} pairs left out: their target side overlaps an evaluation sentence"
+    return text.head(settings.get("max_transfer_pairs"))
+
+
+def held_out_sentences(cfg: dict[str, Any]) -> list[list[str]]:
+    """The word lists of the evaluated dataset's dev and test splits (and the cell's split), which the transfer
+    text must not repeat."""
+    splits = dict.fromkeys([*HELD_OUT_SPLITS, cfg["split"]])
+    return [s.tokens for split in splits for s in load_ner(cfg["dataset"], cfg["dataset_code"], split)]
 
 
 def translated_text(language: dict[str, Any], spec: dict[str, Any], models: dict[str, Any]) -> TransferText:
@@ -186,7 +217,8 @@ def build_tagger(cell, method: dict[str, Any], timer: Timer) -> tuple[Any, dict[
         notes = "; ".join(dict.fromkeys(m[3] for m in members if m[3]))
         return EnsembleTagger([m[0] for m in members]), stats, members[-1][2], notes
     with timer("load"):
-        text = transfer_text(language, settings, models)
+        text = transfer_text(language, settings, models, held_out_sentences(cfg))
+    stats["transfer_pairs_overlapping_held_out"] = text.held_out_overlap
     discriminator = method.get("discriminator", True)
     if kind == "adversarial":  # the source model, fine-tuned further on source data with the language discriminator
         spec = models["source_ner"]
@@ -200,7 +232,8 @@ def build_tagger(cell, method: dict[str, Any], timer: Timer) -> tuple[Any, dict[
         return tagger, stats, [], text.notes + " (unlabelled, for the language discriminator)"
     if kind != "projection":
         raise ValueError(f"the transfer pipeline cannot run methods of kind {kind!r}")
-    projected, stats, examples = project_corpus(cell, method, text, timer)
+    projected, projection_stats, examples = project_corpus(cell, method, text, timer)
+    stats.update(projection_stats)
     train, dev = holdout(projected, settings.get("projected_dev_fraction", 0.1), cell.seed or 0)
     with timer("train"):
         tagger, stats["target_model"] = train_named_tagger(method["tagger"], models, train, dev, cell.seed,
