@@ -3,7 +3,8 @@
 Adversarial alignment only has something to remove if the two languages are separable in the
 sentence vectors the discriminator reads (mean-pooled last hidden states, as in training). This
 probe freezes a tagger, pools the vectors of the two sides of the cell's transfer text (MAFAND-MT,
-the first ``max_transfer_pairs`` pairs, as the adversarial cells use them), and trains a fresh
+the first ``max_transfer_pairs`` pairs that repeat no MasakhaNER2 dev or test sentence, as the
+adversarial cells use them), and trains a fresh
 discriminator of the training configuration on them alone (no gradient reversal). It prints the
 held-out accuracy after as many discriminator steps as an adversarial cell takes and after
 longer training; comparing a source model with an adversarially trained one shows whether the
@@ -30,7 +31,7 @@ from transformers import AutoModel, AutoTokenizer
 from xproj_lib.adversarial import AdversarialConfig, LanguageDiscriminator, pool
 from xproj_lib.languages import load_language
 from xproj_lib.pipelines.components import source_tagger
-from xproj_lib.pipelines.transfer import transfer_corpus
+from xproj_lib.pipelines.transfer import held_out_sentences, transfer_text
 from xproj_lib.study import load_profile
 
 
@@ -96,7 +97,10 @@ def main() -> None:
 
     profile = load_profile(args.profile)
     language = load_language(args.language).model_dump(mode="json")
-    src, tgt, splits = transfer_corpus(language, profile.settings.get("max_transfer_pairs"))
+    held_out = held_out_sentences({"dataset": "masakhaner2", "dataset_code": language["datasets"]["masakhaner2"],
+                                   "split": "test"})
+    text = transfer_text(language, profile.settings, profile.models, held_out)
+    src, tgt = text.src, text.tgt
     rng = np.random.default_rng(0)
     chosen = rng.choice(len(src), size=min(args.sentences, len(src)), replace=False)
     sentences = [src[i].tokens for i in chosen] + [tgt[i].tokens for i in chosen]
@@ -107,7 +111,7 @@ def main() -> None:
     tagger = profile.models["taggers"]["e5-adv"]
     adv = AdversarialConfig(**tagger.get("adversarial", {}))
     lr = adv.discriminator_lr or tagger["learning_rate"]  # as AdversarialTrainer.make_optimizer
-    print(f"{args.language}: MAFAND {language['datasets']['mafand']} {splits}, {len(chosen)} sentences per "
+    print(f"{args.language}: {text.notes}; {len(chosen)} sentences per "
           f"language, {n_test} held out; discriminator {adv}")
     results = []
     for name in args.model or ["source"]:
