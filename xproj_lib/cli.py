@@ -13,6 +13,13 @@ def _data_check(args: argparse.Namespace) -> int:
     return check_main(args.data_dir)
 
 
+def _data_overlap(args: argparse.Namespace) -> int:
+    from .overlap import overlap_table
+
+    print(overlap_table(args.languages).to_markdown(index=False))
+    return 0
+
+
 def _study_run(args: argparse.Namespace) -> int:
     from .study import default_workers, expand_cells, run_study, summarize
 
@@ -71,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = data.add_parser("check", help="read every dataset, print counts and repairs, compare with the manifest")
     check.add_argument("--data-dir", type=Path, default=None, help="dataset root (default: $XPROJ_DATA_DIR)")
     check.set_defaults(func=_data_check)
+    overlap = data.add_parser("overlap", help="MasakhaNER2 test sentences repeated in MAFAND text or in train, and "
+                                             "the transfer pairs left out for it")
+    overlap.add_argument("--languages", nargs="+", help="ISO 639-3 codes (default: every MasakhaNER2 language)")
+    overlap.set_defaults(func=_data_overlap)
 
     study = commands.add_parser("study", help="the study runner").add_subparsers(dest="study_command", required=True)
     run = study.add_parser("run", help="run every cell of a profile that has no result for its configuration yet")

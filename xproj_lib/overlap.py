@@ -4,7 +4,8 @@ MAFAND-MT and MasakhaNER2 share news text. For some languages most MasakhaNER2 d
 MAFAND sentences, at times with a list number in front (fon ``2- Ye mɛ è xwè ...`` is the test sentence
 ``Ye mɛ è xwè ...``) or tokenised differently (``tògán-gbásá`` / ``tògán - gbásá``). Projecting through such
 text trains the target tagger on the test sentences themselves, with projected labels. :func:`overlapping`
-finds them so that the transfer text can leave them out.
+finds them so that the transfer text can leave them out; ``xproj data overlap`` prints
+:func:`overlap_table`, the counts per MasakhaNER2 language.
 
 Two sentences are compared by :func:`text_key`: Unicode NFC, case-folded, everything but letters and digits
 removed. A text overlaps a held-out sentence when the keys are equal, or when one key contains the other and
@@ -16,6 +17,8 @@ import bisect
 import re
 import unicodedata
 from collections.abc import Sequence
+
+import pandas as pd
 
 MIN_CHARS = 30  # about five words: shorter shared strings are names and phrases, not repeated sentences
 _NON_WORD = re.compile(r"[\W_]+")
@@ -53,3 +56,28 @@ def overlapping(texts: Sequence[Sequence[str]], held_out: Sequence[Sequence[str]
         if not hit[i] and len(k) >= min_chars and k[:min_chars] in windows and k in held_blob:
             hit[i] = True
     return hit
+
+
+def overlap_table(languages: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per MasakhaNER2 language with MAFAND text (all, or ``languages``): the transfer pairs (before any cap),
+    those the transfer pipeline leaves out (overlapping a dev or test sentence), and how many test sentences
+    recur in the MAFAND text and in MasakhaNER2's own train split."""
+    from .datasets import load_ner
+    from .languages import languages_for
+    from .pipelines.transfer import HELD_OUT_SPLITS, transfer_corpus
+
+    rows = []
+    for lang in languages_for("masakhaner2"):
+        if "mafand" not in lang.datasets or (languages and lang.iso639_3 not in languages):
+            continue
+        code = lang.datasets["masakhaner2"]
+        _, tgt, splits = transfer_corpus(lang.model_dump(mode="json"), None)
+        mafand = [t.tokens for t in tgt]
+        held_out = [s.tokens for split in HELD_OUT_SPLITS for s in load_ner("masakhaner2", code, split)]
+        test = [s.tokens for s in load_ner("masakhaner2", code, "test")]
+        train_keys = {text_key(s.tokens) for s in load_ner("masakhaner2", code, "train")}
+        rows.append({"lang": lang.iso639_3, "mafand": f"{lang.datasets['mafand']} {splits}",
+                     "transfer_pairs": len(mafand), "left_out": sum(overlapping(mafand, held_out)),
+                     "test_sentences": len(test), "test_in_mafand": sum(overlapping(test, mafand)),
+                     "test_in_train": sum(text_key(t) in train_keys for t in test)})
+    return pd.DataFrame(rows)
