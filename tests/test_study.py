@@ -117,7 +117,10 @@ def test_progress_counts_done_cells_and_estimates_the_rest_from_their_times(tmp_
     assert table.loc[("adversarial-e5", "0"), ["done", "todo", "todo_minutes"]].tolist() == [1, 2, 4.0 + 7.0]
     assert table.loc[("adversarial-e5", "1"), ["done", "todo", "todo_minutes"]].tolist() == [1, 2, 10.0 + 7.0]
     assert table.loc[("adversarial-e5", "2"), ["done", "todo", "todo_minutes"]].tolist() == [0, 3, 21.0]
-    no_estimate = progress([c for c in cells if c.language == "ibo"], tmp_path)
+    # a selection with no done cell of its own falls back on every record of the method (here hau's and yor's)
+    ibo = progress([c for c in cells if c.language == "ibo"], tmp_path).set_index(["method", "seed"])
+    assert ibo.loc[("adversarial-e5", "0"), "todo_minutes"] == 7.0 and (ibo.done == 0).all()
+    no_estimate = progress(cells, tmp_path / "empty")
     assert no_estimate.todo_minutes.isna().all() and (no_estimate.done == 0).all()
 
 

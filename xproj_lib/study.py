@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from .languages import params_root
 from .pipelines import TRANSFER_PIPELINES
-from .records import ResultRecord, config_hash, read_record_file, write_record
+from .records import ResultRecord, config_hash, latest_records, read_record_file, read_records, write_record
 
 log = logging.getLogger(__name__)
 
@@ -244,12 +244,12 @@ def progress(cells: list[Cell], results_dir: Path) -> "pd.DataFrame":
     """Per method and seed: cells done and to do, and the to-do cells' expected worker-minutes.
 
     A to-do cell is expected to take the median recorded time (the sum of a record's timings) of its method's
-    done cells in its language, else in every language of the selection; NaN where the method has no done cell
-    yet. Cells that share cached work (the source model, labels, alignments) ran faster after the first, and
+    done cells in its language, else in every language of the selection, else of every ``ok`` record of the
+    method in the dataset under ``results_dir``; NaN where the method has none yet. Cells that share cached work (the source model, labels, alignments) ran faster after the first, and
     cells that shared the CPUs slower, so treat it as a guide.
     """
     frame = _cell_times(cells, results_dir)
-    frame["todo_minutes"] = _expected_minutes(frame).where(~frame.done, 0.0)
+    frame["todo_minutes"] = _expected_minutes(frame, results_dir).where(~frame.done, 0.0)
     table = frame.groupby(["method", "seed"], sort=False).agg(
         cells=("done", "size"), done=("done", "sum"), median_minutes=("minutes", "median"),
         todo_minutes=("todo_minutes", lambda m: m.sum(min_count=len(m)))).reset_index()
@@ -259,8 +259,8 @@ def progress(cells: list[Cell], results_dir: Path) -> "pd.DataFrame":
 
 
 def _cell_times(cells: list[Cell], results_dir: Path) -> "pd.DataFrame":
-    """One row per cell: its key, method, language, seed (-1 for none), whether it is done, and its recorded
-    minutes if it is."""
+    """One row per cell: its key, dataset, method, language, seed (-1 for none), whether it is done, and its
+    recorded minutes if it is."""
     import pandas as pd
 
     rows = []
@@ -268,21 +268,27 @@ def _cell_times(cells: list[Cell], results_dir: Path) -> "pd.DataFrame":
         records = _records(cell, results_dir)
         done = _all_ok(records)
         minutes = sum(records[-1].timings.values()) / 60 if done else float("nan")
-        rows.append({"key": cell.key, "method": cell.method, "language": cell.language,
+        rows.append({"key": cell.key, "dataset": cell.dataset, "method": cell.method, "language": cell.language,
                      "seed": -1 if cell.seed is None else cell.seed, "done": done, "minutes": minutes})
-    return pd.DataFrame(rows, columns=["key", "method", "language", "seed", "done", "minutes"])
+    return pd.DataFrame(rows, columns=["key", "dataset", "method", "language", "seed", "done", "minutes"])
 
 
-def _expected_minutes(frame: "pd.DataFrame") -> "pd.Series":
+def _expected_minutes(frame: "pd.DataFrame", results_dir: Path) -> "pd.Series":
     """Each cell's (row's) expected minutes: the median recorded time of its method's done cells in its language
-    (other seeds), else in every language of ``frame``, else NaN."""
+    (other seeds), else in every language of ``frame``, else of every ``ok`` record of its dataset and method
+    under ``results_dir`` (e.g. when the selection's records were all removed), else NaN."""
     import pandas as pd
 
     done = frame[frame.done]
     by_language = done.groupby(["method", "language"]).minutes.median()
     by_method = done.groupby("method").minutes.median()
-    return pd.Series([by_language.get((m, lang), by_method.get(m, float("nan")))
-                      for m, lang in zip(frame.method, frame.language)], index=frame.index, dtype=float)
+    recorded = pd.DataFrame([(r.dataset, r.method, sum(r.timings.values()) / 60)
+                             for r in read_records(results_dir / "records") if r.status == "ok"],
+                            columns=["dataset", "method", "minutes"])
+    by_dataset = recorded.groupby(["dataset", "method"]).minutes.median()
+    return pd.Series([by_language.get((m, lang), by_method.get(m, by_dataset.get((d, m), float("nan"))))
+                      for d, m, lang in zip(frame.dataset, frame.method, frame.language)],
+                     index=frame.index, dtype=float)
 
 
 @dataclass
@@ -378,7 +384,7 @@ def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: 
     expected_s: dict[str, float] = {}
     if deadline is not None:
         frame = _cell_times(cells, results_dir)
-        expected_s = dict(zip(frame.key, 60 * _expected_minutes(frame).fillna(0.0)))
+        expected_s = dict(zip(frame.key, 60 * _expected_minutes(frame, results_dir).fillna(0.0)))
     done = [] if force else [c for c in cells if is_done(c, results_dir)]
     for cell in done:  # a run killed after a cell's record but before its rendering left no HTML
         notebook = cell.notebook_path(results_dir)
@@ -439,8 +445,6 @@ def build_report(results_dir: Path, params_dir: Path | str | None = None) -> Pat
 def write_index(results_dir: Path) -> Path:
     """``results/index.html``: the report and every rendered run, with its status and F1."""
     import html
-
-    from .records import latest_records, read_records
 
     records = {(r.dataset, r.language, r.method if r.seed is None else f"{r.method}-seed{r.seed}"): r
                for r in latest_records(read_records(results_dir / "records"))}
