@@ -242,3 +242,9 @@ def test_submitit_local_executor(tmp_path: Path, env: dict[str, str]):
     (rec,) = read_records(results / "records")
     assert rec.status == "ok"
     assert list((results / "submitit").glob("*_result.pkl"))
+
+
+def test_notebook_path_is_relative_inside_the_repository_and_absolute_outside(tmp_path: Path) -> None:
+    """Rendered notebooks must not record the machine's folders for paths inside the repository."""
+    assert study.notebook_path(REPO / "params") == "params"
+    assert study.notebook_path(tmp_path) == str(tmp_path.resolve())

@@ -301,6 +301,13 @@ class CellResult:
     notebook: str | None = None
 
 
+def notebook_path(path: Path | str) -> str:
+    """``path`` as a notebook sees it (notebooks run in the repository root): relative to the root when inside it,
+    so rendered notebooks name no machine's folders."""
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(REPO)) if resolved.is_relative_to(REPO) else str(resolved)
+
+
 def execute_cell(cell: Cell, results_dir: Path, params_dir: Path | str | None = None,
                  data_dir: Path | str | None = None) -> CellResult:
     """Run one cell's notebook with papermill, render it to HTML, and record a failure if it raised."""
@@ -311,7 +318,7 @@ def execute_cell(cell: Cell, results_dir: Path, params_dir: Path | str | None = 
     parameters = {
         "profile": cell.profile, "dataset": cell.dataset, "language": cell.language, "method": cell.method,
         "seed": cell.seed,
-        "params_dir": str(params_root(params_dir)), "results_dir": str(results_dir),
+        "params_dir": notebook_path(params_root(params_dir)), "results_dir": notebook_path(results_dir),
         "data_dir": str(data_dir or os.environ.get("XPROJ_DATA_DIR", "")),
     }
     error = None
@@ -436,8 +443,8 @@ def build_report(results_dir: Path, params_dir: Path | str | None = None) -> Pat
 
     out_nb = results_dir / "report.ipynb"
     pm.execute_notebook(str(REPORT_NOTEBOOK), str(out_nb), kernel_name="python3", progress_bar=False, cwd=str(REPO),
-                        parameters={"results_dir": str(Path(results_dir).resolve()),
-                                    "params_dir": str(params_root(params_dir))})
+                        parameters={"results_dir": notebook_path(results_dir),
+                                    "params_dir": notebook_path(params_root(params_dir))})
     render_html(out_nb)
     return write_index(results_dir)
 
