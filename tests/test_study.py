@@ -2,6 +2,7 @@
 adding a language by one file, submitit, and the report."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -194,6 +195,12 @@ def test_run_resume_after_kill_and_report(tmp_path: Path, env: dict[str, str]):
     assert (results / "figures" / "europarl_ner_heatmap.png").is_file()
     index = (results / "index.html").read_text()
     assert "report.html" in index and "heuristic-eflomal" in index
+    for r in records:  # the cell killed before its rendering was settled by the next run too
+        run_nb = json.loads((results / "runs" / "europarl_ner" / "de" / f"{r.method}.ipynb").read_text())
+        assert "input_path" not in run_nb["metadata"]["papermill"]
+    first_report = (results / "report.ipynb").read_bytes()
+    assert xproj("report", "--results-dir", str(results), env=env).returncode == 0
+    assert (results / "report.ipynb").read_bytes() == first_report, "an unchanged study rewrote its report notebook"
 
 
 def test_failing_cell_is_recorded_and_new_language_is_one_file(tmp_path: Path, env: dict[str, str], data_dir: Path):
