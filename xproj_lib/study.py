@@ -335,8 +335,7 @@ def execute_cell(cell: Cell, results_dir: Path, params_dir: Path | str | None = 
                                   error=error),
                      results_dir / "records")
     if out_nb.exists():
-        settle_notebook(out_nb, timings=True)
-        render_html(out_nb)
+        finish_notebook(out_nb, timings=True)
     return CellResult(cell.key, "failed" if error else "ok", error, str(out_nb))
 
 
@@ -349,32 +348,31 @@ def execute_cell_by(deadline: float | None, expected_s: float, cell: Cell, resul
     return execute_cell(cell, results_dir, params_dir, data_dir)
 
 
-def settle_notebook(notebook: Path, *, timings: bool) -> None:
-    """Drop from an executed notebook what changes between reruns of the same work: papermill's input and output
-    paths (a machine's folders) and the random id it gives its injected-parameters cell; with ``timings=False``
-    also every timestamp and duration, so rebuilding the report from unchanged records rewrites no byte of it."""
+PAPERMILL_TIMES = ("start_time", "end_time", "duration")
+
+
+def finish_notebook(notebook: Path, *, timings: bool) -> Path:
+    """Settle an executed notebook in place and render it to HTML beside it (one read of the notebook).
+
+    Settling drops what changes between reruns of the same work: papermill's input and output paths (a machine's
+    folders) and the random id it gives its injected-parameters cell; with ``timings=False`` also every timestamp
+    and duration, so rebuilding the report from unchanged records rewrites no byte of it."""
     import nbformat
+    from nbconvert import HTMLExporter
 
     nb = nbformat.read(notebook, as_version=4)
     run = nb.metadata.get("papermill", {})
-    for key in ("input_path", "output_path") + (() if timings else ("start_time", "end_time", "duration")):
+    for key in ("input_path", "output_path") + (() if timings else PAPERMILL_TIMES):
         run.pop(key, None)
     for cell in nb.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.id = "injected-parameters"
         if not timings:
             cell.metadata.pop("execution", None)
-            for key in ("start_time", "end_time", "duration"):
+            for key in PAPERMILL_TIMES:
                 cell.metadata.get("papermill", {}).pop(key, None)
     nbformat.write(nb, notebook)
-
-
-def render_html(notebook: Path) -> Path:
-    """Render an executed notebook to HTML beside it."""
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
+    body, _ = HTMLExporter().from_notebook_node(nb)
     html = notebook.with_suffix(".html")
     html.write_text(body, encoding="utf-8")
     return html
@@ -417,8 +415,7 @@ def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: 
     for cell in done:  # a run killed after a cell's record but before its rendering left no HTML
         notebook = cell.notebook_path(results_dir)
         if notebook.exists() and not notebook.with_suffix(".html").exists():
-            settle_notebook(notebook, timings=True)
-            render_html(notebook)
+            finish_notebook(notebook, timings=True)
     results = [CellResult(c.key, "skipped") for c in done]
     todo = schedule([c for c in cells if c not in done])
     log.info("%d cells: %d to run, %d already done", len(cells), len(todo), len(results))
@@ -467,8 +464,7 @@ def build_report(results_dir: Path, params_dir: Path | str | None = None) -> Pat
     pm.execute_notebook(str(REPORT_NOTEBOOK), str(out_nb), kernel_name="python3", progress_bar=False, cwd=str(REPO),
                         parameters={"results_dir": notebook_path(results_dir),
                                     "params_dir": notebook_path(params_root(params_dir))})
-    settle_notebook(out_nb, timings=False)
-    render_html(out_nb)
+    finish_notebook(out_nb, timings=False)
     return write_index(results_dir)
 
 
