@@ -10,6 +10,7 @@ import torch
 from transformers import AutoModel, AutoModelForTokenClassification, AutoTokenizer
 
 from xproj_lib.adversarial import (
+    UNIT_MASK,
     AdversarialConfig,
     AdversarialTrainer,
     GradientReversal,
@@ -19,6 +20,7 @@ from xproj_lib.adversarial import (
     pool,
     reverse_gradient,
     train_adversarial_tagger,
+    unit_mask,
 )
 from xproj_lib.ner import TransformersTagger
 from xproj_lib.train import TrainConfig, collate, encode, label_list
@@ -259,3 +261,118 @@ def test_truncated_unlabelled_sentences_are_counted(base: Path, caplog: pytest.L
     assert expected["hau"] > 0
     for lang, n in expected.items():
         assert any(f"{lang}: {n} of 3 unlabelled sentences cut" in r.getMessage() for r in caplog.records) == (n > 0)
+
+
+# --- the sweep's settings (issue 29): token-level input, capacity, k updates, the layer read ---------------------
+
+FIRST_FIELDS = {"lambda_max", "gamma", "hidden_size", "dropout", "unlabelled_batch_size", "discriminator_lr", "pooling"}
+
+
+def test_default_settings_keep_the_model_cache_key(base: Path) -> None:
+    """The fields added for the sweep are left out of the cache key at their defaults (old models keep their keys)
+    and enter it otherwise."""
+    plain = TrainConfig(base_model=str(base))
+    default = adversarial_train_config(plain, AdversarialConfig(), UNLABELLED).cache_fields()
+    assert set(default["adversarial"]) == FIRST_FIELDS
+    assert "base_model" not in default and "max_batch_tokens" not in default
+    for change in ({"layers": 2}, {"disc_steps": 5}, {"layer": 1}):
+        fields_ = adversarial_train_config(plain, AdversarialConfig(**change), UNLABELLED).cache_fields()
+        assert fields_["adversarial"] == default["adversarial"] | change
+
+
+def test_discriminator_capacity() -> None:
+    torch.manual_seed(0)
+    first = LanguageDiscriminator(8, 2, hidden_size=4)
+    assert [type(m).__name__ for m in first.net] == ["Linear", "ReLU", "Dropout", "Linear"]  # the first setting
+    assert [type(m).__name__ for m in LanguageDiscriminator(8, 2, layers=0).net] == ["Linear"]
+    deep = LanguageDiscriminator(8, 3, hidden_size=4, layers=2)
+    assert len(deep.net) == 7 and deep(torch.zeros(5, 8)).shape == (5, 3)
+    with pytest.raises(ValueError, match="layers"):
+        AdversarialConfig(layers=-1)
+    with pytest.raises(ValueError, match="disc_steps"):
+        AdversarialConfig(disc_steps=0)
+
+
+def test_unit_masks() -> None:
+    word_ids = [None, 0, 0, 1, 2, 2, 2, None, None]  # [CLS] w0 w0 w1 w2 w2 w2 [SEP] [PAD]
+    special = [1, 0, 0, 0, 0, 0, 0, 1, 1]
+    assert unit_mask(word_ids, "token", special) == [0, 1, 1, 1, 1, 1, 1, 0, 0]
+    assert unit_mask(word_ids, "first-subword") == [0, 1, 0, 1, 1, 0, 0, 0, 0]
+    with pytest.raises(ValueError):
+        unit_mask(word_ids, "mean")
+
+
+@pytest.mark.parametrize("pooling", ["token", "first-subword"])
+def test_token_level_discriminator_reads_the_units_balanced(base: Path, pooling: str) -> None:
+    """Token-level input: one decision per unit, every language weighing the same; micro-batching changes nothing."""
+    grads, logs = [], []
+    for max_tokens in (None, 1):
+        labels = label_list(TRAIN)
+        tokenizer = AutoTokenizer.from_pretrained(base)
+        torch.manual_seed(0)
+        model = AutoModelForTokenClassification.from_pretrained(
+            base, num_labels=len(labels), hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+        config = adversarial_train_config(
+            TrainConfig(base_model=str(base), max_batch_tokens=max_tokens),
+            AdversarialConfig(lambda_max=1.0, hidden_size=16, dropout=0.0, pooling=pooling), UNLABELLED)
+        trainer = AdversarialTrainer(model, tokenizer, config, torch.device("cpu"))
+        assert all(UNIT_MASK in f for feats in trainer.unlabelled for f in feats)
+        trainer.total_steps, trainer.steps_done = 2, 1
+        trainer.extra_backward()
+        grads.append([p.grad.clone() for p in list(model.parameters()) + list(trainer.discriminator.parameters())
+                      if p.grad is not None])
+        logs.append(trainer._disc[-1])
+    for a, b in zip(*grads):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-6)
+    assert logs[1] == pytest.approx(logs[0], rel=1e-5)
+    loss, accuracy = logs[0]
+    assert 0.0 <= accuracy <= 1.0 and loss == pytest.approx(math.log(2), abs=0.3)  # a fresh discriminator
+    batch, langs = trainer.unlabelled_batch()
+    counts = torch.stack([batch[UNIT_MASK][langs == k].sum() for k in (0, 1)]).float()
+    weight = 1.0 / (counts * 2)
+    assert float((weight[langs.unsqueeze(1).expand_as(batch[UNIT_MASK])] * batch[UNIT_MASK]).sum()) == \
+        pytest.approx(1.0)
+
+
+def test_extra_discriminator_steps_leave_the_tagger_alone(base: Path) -> None:
+    """k = 3: two discriminator-only updates (no encoder gradient) before the adversarial one, on its own optimiser."""
+    trainer, batch = _trainer(base, AdversarialConfig(lambda_max=1.0, hidden_size=16, disc_steps=3,
+                                                      unlabelled_batch_size=2))
+    trainer.total_steps = 4
+    optimizer = trainer.make_optimizer()
+    assert trainer.disc_optimizer is not None
+    ids = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    assert not ids & {id(p) for p in trainer.discriminator.parameters()}  # not in the tagger's optimiser
+    before = [p.detach().clone() for p in trainer.discriminator.parameters()]
+    trainer._discriminator_pass(encoder_grad=False)
+    assert all(p.grad is None for p in trainer.model.parameters())
+    trainer._step_discriminator()
+    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.discriminator.parameters()))
+    trainer.steps_done = 1
+    trainer.extra_backward()
+    assert len(trainer._disc) == 1 and trainer.steps_done == 2
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in trainer.model.base_model.parameters())
+    assert all(p.grad is None for p in trainer.discriminator.parameters())  # stepped and cleared
+
+
+def test_discriminator_reads_the_chosen_layer(base: Path) -> None:
+    trainer, _ = _trainer(base, AdversarialConfig(layer=0))
+    batch, _ = trainer.unlabelled_batch()
+    with torch.no_grad():
+        hidden = trainer.hidden_states(batch)
+        embeddings = trainer.model.base_model(**batch, output_hidden_states=True).hidden_states[0]
+    assert torch.equal(hidden, embeddings)
+    with pytest.raises(ValueError, match="layers"):
+        _trainer(base, AdversarialConfig(layer=99))
+
+
+@pytest.mark.parametrize("change", [{"pooling": "token"}, {"disc_steps": 2}, {"layer": 1}, {"layers": 2}])
+def test_every_sweep_setting_trains_and_caches(base: Path, change: dict) -> None:
+    config = TrainConfig(base_model=str(base), epochs=1, batch_size=2, max_steps=2, learning_rate=5e-3)
+    adv = AdversarialConfig(lambda_max=1.0, hidden_size=16, unlabelled_batch_size=2, **change)
+    record = train_adversarial_tagger(TRAIN, DEV, UNLABELLED, config, adv)
+    assert not record.cached and record.steps == 2 and "disc_acc" in record.history[-1]
+    default = train_adversarial_tagger(TRAIN, DEV, UNLABELLED, config, AdversarialConfig(
+        lambda_max=1.0, hidden_size=16, unlabelled_batch_size=2))
+    assert default.model_dir != record.model_dir  # another setting, another model
+    assert train_adversarial_tagger(TRAIN, DEV, UNLABELLED, config, adv).cached

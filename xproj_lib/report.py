@@ -401,9 +401,12 @@ def write_report(results_dir: Path, params_dir: Path | None = None) -> dict[str,
     """Write every table and figure of the study under ``results/tables`` and ``results/figures``."""
     from .paper import paper_results
 
-    study = load_study(results_dir, params_dir)
-    runs = records_frame(latest_records(read_records(results_dir / "records")))
-    out: dict[str, list[Path]] = {}
+    from .sweep import drop_sweep, write_sweep
+
+    # the adversarial sweep's records have tables of their own (xproj_lib.sweep); the study's stay as they were
+    study = drop_sweep(load_study(results_dir, params_dir), params_dir)
+    runs = drop_sweep(records_frame(latest_records(read_records(results_dir / "records"))), params_dir)
+    out: dict[str, list[Path]] = write_sweep(results_dir, params_dir)
     if study.empty:
         log.warning("no result records under %s", results_dir / "records")
         return out
@@ -451,7 +454,7 @@ def write_report(results_dir: Path, params_dir: Path | None = None) -> dict[str,
             name = RUN_TABLES.get((dataset, pipeline))
             if name:
                 path = tables / f"{name}.csv"
-                runs_table(results_dir, dataset, pipeline, paper).to_csv(path, index=False)
+                drop_sweep(runs_table(results_dir, dataset, pipeline, paper), params_dir).to_csv(path, index=False)
                 out[f"{dataset}: every run ({pipeline})"] = [path]
         if dataset == "europarl_ner":
             table = intrinsic_table(study, paper, params_dir)

@@ -66,6 +66,12 @@ class TrainConfig:
     max_batch_tokens: int | None = None
     seed: int = 0
 
+    def cache_fields(self) -> dict:
+        """The fields in the model's cache key: all but ``base_model`` (fingerprinted on its own), and
+        ``max_batch_tokens`` at None left out, so that keys made before the field existed stay valid."""
+        return {k: v for k, v in asdict(self).items()
+                if k != "base_model" and not (k == "max_batch_tokens" and v is None)}
+
 
 @dataclass
 class TrainRecord:
@@ -346,9 +352,7 @@ def train_tagger(
         "version": TRAINER_VERSION,
         "trainer": f"{trainer_cls.__module__}.{trainer_cls.__qualname__}",
         "base": model_fingerprint(config.base_model),
-        # max_batch_tokens at None is left out: keys made before the field existed stay valid
-        "config": {k: v for k, v in asdict(config).items()
-                   if k != "base_model" and not (k == "max_batch_tokens" and v is None)},
+        "config": config.cache_fields(),  # fields added later are left out at their defaults: old keys stay valid
         "labels": labels,
         **({"new_head_rows": new_rows} if new_rows else {}),
         "train": [[s.tokens, s.tags] for s in train],

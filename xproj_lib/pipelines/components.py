@@ -131,19 +131,26 @@ def make_projector(cfg: dict[str, Any], word_split: str = "whitespace",
 
 def train_named_tagger(name: str, models: dict[str, Any], train: Sequence[Sentence], dev: Sequence[Sentence],
                        seed: int | None, unlabelled: dict[str, list[list[str]]] | None = None,
-                       discriminator: bool = True) -> tuple[WordTagger, dict[str, Any]]:
+                       discriminator: bool = True, adversarial: dict[str, Any] | None = None,
+                       ) -> tuple[WordTagger, dict[str, Any]]:
     """Train (or reuse from the cache) the tagger a method names in the profile's ``taggers``.
 
     Types: ``crf``; ``transformers`` (fine-tune ``base``); ``adversarial`` (fine-tune ``base`` with a language
     discriminator behind gradient reversal on ``unlabelled`` text of each language). ``base: source-ner`` starts
     from the profile's trained source model. ``discriminator=False`` trains an adversarial tagger's settings
-    without the discriminator: the control that isolates what the adversarial loss adds.
+    without the discriminator: the control that isolates what the adversarial loss adds. ``adversarial`` (a
+    method file's own ``adversarial`` block, e.g. a sweep setting) overrides fields of the tagger's.
     """
     taggers = models.get("taggers", {})
     if name not in taggers:
         raise ValueError(f"the profile configures no tagger {name!r} (it has {sorted(taggers)})")
     spec = dict(taggers[name])
     kind = spec.pop("type")
+    if adversarial:
+        if kind != "adversarial":
+            raise ValueError(f"tagger {name!r} is of type {kind!r}: a method's 'adversarial' settings need an "
+                             "adversarial one")
+        spec["adversarial"] = {**spec.get("adversarial", {}), **adversarial}
     if not discriminator:
         if kind != "adversarial":
             raise ValueError(f"tagger {name!r} is of type {kind!r}: 'discriminator: false' needs an adversarial one")
@@ -170,6 +177,15 @@ def train_named_tagger(name: str, models: dict[str, Any], train: Sequence[Senten
         raise ValueError(f"tagger {name!r}: unknown type {kind!r} (use crf, transformers or adversarial)")
     info["model_dir"] = str(info["model_dir"])
     return tagger, info | {"tagger": name, "n_train": len(train), "n_dev": len(dev)}
+
+
+def adversarial_settings(models: dict[str, Any], method: dict[str, Any]) -> AdversarialConfig | None:
+    """The discriminator settings a method trains with (its tagger's, with the method's ``adversarial`` block
+    over them), or None where it trains none (a plain tagger, or ``discriminator: false``)."""
+    spec = models.get("taggers", {}).get(method.get("tagger"), {})
+    if spec.get("type") != "adversarial" or not method.get("discriminator", True):
+        return None
+    return AdversarialConfig(**{**spec.get("adversarial", {}), **(method.get("adversarial") or {})})
 
 
 def source_tagger(models: dict[str, Any]) -> tuple[WordTagger, dict[str, Any]]:

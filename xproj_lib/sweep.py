@@ -1,0 +1,426 @@
+"""The adversarial-alignment sweep (issue 29): its method files, its table, its label-free selection, its figures.
+
+The grid lives in ``params/sweeps/adversarial.yaml``: two families (adversarial alignment only; translate-train +
+adversarial), λ_max over a range at the first discriminator setting, and one-factor variants of the discriminator
+(token-level input, capacity, k updates per encoder step, the layer it reads). ``python -m xproj_lib.sweep
+methods`` writes one method file per (family, setting) and one per label-free reference (``probe-<method>``:
+the method itself, probed), all with ``probe: true``, so every cell records the held-out language-probe accuracy
+and the English dev F1 (:func:`xproj_lib.pipelines.transfer.label_free_checks`). A cell stays one (language,
+setting, seed) with its own record and rendered notebook; profile ``offline-adv-sweep`` plans them.
+
+:func:`write_sweep` (called by the report) writes ``results/tables/masakhaner2_adversarial_sweep.csv`` (one row
+per record of a sweep setting, a reference, or the first adversarial methods), the setting × language summary,
+the paired gains with Wilcoxon p, BH q and Spearman ρ against URIEL syntactic distance, the selection rule's
+choice per family, and the figures probe accuracy vs λ_max and F1 vs probe accuracy. Sweep records are kept out of
+the study's main tables (:func:`drop_sweep`), so they change none of its numbers or q-values.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .adversarial import AdversarialConfig
+from .languages import params_root
+
+log = logging.getLogger(__name__)
+
+GRID_FILE = Path("sweeps") / "adversarial.yaml"
+DATASET = "masakhaner2"
+TABLE = "masakhaner2_adversarial_sweep"
+# the first adversarial methods: the base setting at λ_max 0.1, recorded before the probe existed
+FIRST_METHODS = {"adversarial-e5": "adv-only", "proj-greedy-eflomal-e5adv": "tt-adv"}
+REFERENCE_PREFIX = "probe-"
+GENERATED = "# written by `python -m xproj_lib.sweep methods` from params/sweeps/adversarial.yaml; do not edit\n"
+DISCRIMINATOR_NAMES = {"mean": "sentence", "cls": "sentence-cls", "token": "token", "first-subword": "first-subword"}
+
+
+def load_grid(params_dir: Path | str | None = None) -> dict[str, Any]:
+    """The sweep's grid file."""
+    return yaml.safe_load((params_root(params_dir) / GRID_FILE).read_text(encoding="utf-8"))
+
+
+def _lam(value: float) -> str:
+    return f"{value:g}"
+
+
+def settings(grid: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(setting name, adversarial overrides) in plan order: the λ sweep at the base, then each variant at each of
+    ``variant_lambdas``; the overrides name λ_max and only the fields that differ from the base."""
+    out = [(f"l{_lam(lam)}", {"lambda_max": lam}) for lam in grid["lambdas"]]
+    for variant, change in grid["variants"].items():
+        out += [(f"l{_lam(lam)}-{variant}", {"lambda_max": lam, **change}) for lam in grid["variant_lambdas"]]
+    return out
+
+
+def method_files(grid: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every method file of the sweep, by name: ``<family>-<setting>`` and ``probe-<reference>``."""
+    from .study import load_method
+
+    files = {}
+    for family, spec in grid["families"].items():
+        for setting, overrides in settings(grid):
+            words = ", ".join(f"{k} {v}" for k, v in overrides.items())
+            files[f"{family}-{setting}"] = {
+                "label": f"{spec['label']} ({words})", **spec["method"], "adversarial": overrides,
+                "probe": True, "sweep": {"family": family, "setting": setting}, "seeded": True,
+                "baselines": spec["baselines"]}
+    for name in grid["references"]:
+        method = load_method(name)
+        files[f"{REFERENCE_PREFIX}{name}"] = {
+            **method, "label": f"{method.get('label', name)}, language-probed", "probe": True,
+            "sweep": {"family": "reference", "setting": name}, "baselines": []}
+    return files
+
+
+def write_method_files(params_dir: Path | str | None = None) -> list[Path]:
+    """Write the sweep's method files into ``params/methods`` (unchanged files are left alone)."""
+    grid = load_grid(params_dir)
+    paths = []
+    for name, method in method_files(grid).items():
+        path = params_root(params_dir) / "methods" / f"{name}.yaml"
+        text = GENERATED + yaml.safe_dump(method, sort_keys=False, allow_unicode=True, width=110)
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def is_sweep_method(name: str, params_dir: Path | str | None = None) -> bool:
+    """Whether a method belongs to the sweep (its method file has a ``sweep`` block)."""
+    from .study import load_method
+
+    try:
+        return "sweep" in load_method(name, params_dir)
+    except (FileNotFoundError, ValueError):
+        return False
+
+
+def drop_sweep(frame: pd.DataFrame, params_dir: Path | str | None = None) -> pd.DataFrame:
+    """``frame`` without the rows of sweep methods (column ``method``), for the study's main tables."""
+    if frame.empty or "method" not in frame:
+        return frame
+    sweep = {m for m in frame["method"].unique() if is_sweep_method(m, params_dir)}
+    return frame[~frame["method"].isin(sweep)]
+
+
+def _setting_of(record: Any, params_dir: Path | str | None) -> dict[str, Any] | None:
+    """A record's family and discriminator setting, from its own configuration; None outside the sweep."""
+    from .pipelines.components import adversarial_settings
+
+    method = record.config.get("method_params", {})
+    sweep = method.get("sweep")
+    family = sweep["family"] if sweep else FIRST_METHODS.get(record.method)
+    if family is None:
+        return None
+    if family == "reference":
+        return {"family": "reference", "setting": sweep["setting"], "lambda": 0.0, "discriminator": "none",
+                "hidden_size": np.nan, "disc_layers": np.nan, "k": np.nan, "layer": "none"}
+    adv: AdversarialConfig | None = adversarial_settings(record.config.get("models", {}), method)
+    if adv is None:  # a record without its tagger's configuration: its setting is unknown
+        return None
+    return {"family": family, "setting": sweep["setting"] if sweep else f"l{_lam(adv.lambda_max)}",
+            "lambda": adv.lambda_max, "discriminator": DISCRIMINATOR_NAMES[adv.pooling],
+            "hidden_size": adv.hidden_size, "disc_layers": adv.layers, "k": adv.disc_steps,
+            "layer": "last" if adv.layer is None else str(adv.layer)}
+
+
+def sweep_table(results_dir: Path, params_dir: Path | str | None = None) -> pd.DataFrame:
+    """One row per ok MasakhaNER2 record of a sweep setting, a reference or a first adversarial method: lang,
+    method, family, setting, lambda, discriminator, hidden_size, disc_layers, k, layer, seed, f1, english_dev_f1,
+    probe_accuracy (held-out, last layer; NaN where the record has no probe), probe_accuracy_at_layer (the
+    discriminator's layer, where it read another one), minutes, and the digest of the source-model weights the
+    cell started from (None in records made before the probe)."""
+    from .records import latest_records, read_records
+
+    rows = []
+    for record in latest_records(read_records(results_dir / "records")):
+        if record.dataset != DATASET or record.status != "ok":
+            continue
+        setting = _setting_of(record, params_dir)
+        if setting is None:
+            continue
+        probe = record.metrics.get("language_probe") or {}
+        rows.append({"lang": record.language, "method": record.method, **setting, "seed": record.seed,
+                     "f1": record.metrics["f1"], "english_dev_f1": record.metrics.get("english_dev_f1", np.nan),
+                     "probe_accuracy": probe.get("accuracy", np.nan),
+                     "probe_accuracy_at_layer": probe.get("accuracy_at_layer", np.nan),
+                     "minutes": sum(record.timings.values()) / 60,
+                     "source_model_weights": record.metrics.get("source_model_weights")})
+    columns = ["lang", "method", "family", "setting", "lambda", "discriminator", "hidden_size", "disc_layers", "k",
+               "layer", "seed", "f1", "english_dev_f1", "probe_accuracy", "probe_accuracy_at_layer", "minutes",
+               "source_model_weights"]
+    table = pd.DataFrame(rows, columns=columns)
+    for column in ("seed", "hidden_size", "disc_layers", "k"):  # integers, missing for the untrained references
+        table[column] = pd.to_numeric(table[column]).astype("Int64")
+    return table.sort_values(["family", "lambda", "setting", "lang", "seed"], na_position="first",
+                             ignore_index=True).round(4)
+
+
+def sweep_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Setting × language: F1 mean ± sd over seeds, English dev F1 and probe accuracy (means), seeds."""
+    keys = ["family", "method", "setting", "lambda", "discriminator", "k", "layer", "lang"]
+    grouped = table.groupby(keys, dropna=False, sort=False)
+    return grouped.agg(n_seeds=("f1", "size"), f1=("f1", "mean"), f1_sd=("f1", "std"),
+                       english_dev_f1=("english_dev_f1", "mean"), probe_accuracy=("probe_accuracy", "mean")).round(4)
+
+
+def select_settings(table: pd.DataFrame, grid: dict[str, Any]) -> pd.DataFrame:
+    """The selection rule of the grid file, per family, on the stage-1 languages and seeds present in ``table``.
+
+    Per (family, setting): mean English dev F1 and probe accuracy over the (language, seed) cells it has that its
+    reference has too (references matched by language, and by seed where the reference is seeded), and the
+    reference's mean over the same cells. Eligible: English dev F1 at most ``tolerance`` below the reference's;
+    selected: the eligible setting with the lowest probe accuracy (ties: smaller λ_max). ``complete`` says whether
+    the setting has every stage-1 cell; a choice among incomplete settings is provisional."""
+    rule = grid["selection"]
+    langs, seeds = set(grid["languages"]), set(grid["seeds"])
+    stage = table[table["lang"].isin(langs)]
+    refs = stage[stage["family"] == "reference"]
+    rows = []
+    for family, spec in grid["families"].items():
+        ref = refs[refs["setting"] == spec["reference"]]
+        ref_dev = {(r.lang, r.seed): r.english_dev_f1 for r in ref.itertuples()}
+        ref_dev_any = ref.groupby("lang")["english_dev_f1"].mean().to_dict()
+        for setting, cells in stage[stage["family"] == family].groupby("setting", sort=False):
+            cells = cells.dropna(subset=["english_dev_f1", "probe_accuracy"])
+            base = [ref_dev.get((r.lang, r.seed), ref_dev_any.get(r.lang, np.nan)) for r in cells.itertuples()]
+            matched = cells[~np.isnan(np.asarray(base, dtype=float))]
+            base = np.asarray([b for b in base if not np.isnan(b)], dtype=float)
+            if matched.empty:
+                continue
+            dev, ref_mean = matched["english_dev_f1"].mean(), float(base.mean())
+            rows.append({"family": family, "setting": setting, "lambda": matched["lambda"].iloc[0],
+                         "n_cells": len(matched), "complete": len(matched) == len(langs) * len(seeds),
+                         "english_dev_f1": dev, "reference_english_dev_f1": ref_mean,
+                         "eligible": dev >= ref_mean - rule["tolerance"],
+                         "probe_accuracy": matched["probe_accuracy"].mean(), "f1": matched["f1"].mean()})
+    frame = pd.DataFrame(rows, columns=["family", "setting", "lambda", "n_cells", "complete", "english_dev_f1",
+                                        "reference_english_dev_f1", "eligible", "probe_accuracy", "f1"])
+    frame["selected"] = False
+    if frame.empty:
+        return frame
+    for family, group in frame[frame["eligible"].astype(bool)].groupby("family"):
+        best = group.sort_values(["probe_accuracy", "lambda"]).index[0]
+        frame.loc[best, "selected"] = True
+    return frame.round(4)
+
+
+def sweep_gains(results_dir: Path, params_dir: Path | str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Paired gains of the sweep's settings over their baselines (:func:`xproj_lib.report.paired_gains`) and
+    their summary across languages (Wilcoxon p, BH q over the sweep's rows, Spearman ρ against URIEL syntactic
+    distance), as the report computes them for the study's methods."""
+    from .records import latest_records, read_records, records_frame
+    from .report import gains_summary, paired_gains
+    from .typology import table_path
+
+    records = latest_records(read_records(results_dir / "records"))
+    weights = _common_weights(records)
+    runs = records_frame([r for r in records if r.metrics.get("source_model_weights") == weights])
+    if runs.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    sweep = {m for m in runs["method"].unique()
+             if is_sweep_method(m, params_dir) and not m.startswith(REFERENCE_PREFIX)}
+    bases = {b for m in sweep for b in _baselines(m, params_dir)}
+    gains = paired_gains(runs[runs["method"].isin(sweep | bases)], DATASET, params_dir)
+    gains = gains[gains.index.get_level_values("method").isin(sweep)]
+    if gains.empty:
+        return gains, pd.DataFrame()
+    from .languages import all_languages
+
+    iso = {lang.datasets[DATASET]: lang.iso639_3 for lang in all_languages(params_root(params_dir)).values()
+           if DATASET in lang.datasets}
+    distance = pd.read_csv(table_path(params_dir)).set_index("iso639_3")["syntactic"]
+    return gains, gains_summary(gains, pd.Series({code: distance.get(i, np.nan) for code, i in iso.items()}))
+
+
+def _common_weights(records: list[Any]) -> str | None:
+    """The source-model weights most of the probed records start from: the sweep pairs only records built on
+    them (the same cache key held other weights on another machine), and leaves the others out, logged."""
+    seen = pd.Series([r.metrics.get("source_model_weights") for r in records if r.status == "ok"
+                      and r.metrics.get("language_probe")]).dropna()
+    if seen.empty:
+        return None
+    common = seen.value_counts().index[0]
+    if (seen != common).any():
+        log.warning("sweep gains: %d probed records start from other source-model weights than %s; left out",
+                    int((seen != common).sum()), common)
+    return common
+
+
+def _baselines(method: str, params_dir: Path | str | None) -> list[str]:
+    from .study import load_method
+
+    return list(load_method(method, params_dir).get("baselines", []))
+
+
+def plot_probe_vs_lambda(table: pd.DataFrame, stem: Path, caption: str, chance: float) -> list[Path]:
+    """Held-out probe accuracy against λ_max (log scale), one panel per family: a line per language through the
+    base setting's seed means, variants as other markers; references at the left edge."""
+    import matplotlib.pyplot as plt
+
+    from .report import _save
+
+    families = [f for f in ("adv-only", "tt-adv") if f in set(table["family"])]
+    fig, axes = plt.subplots(1, max(1, len(families)), figsize=(5.5 * max(1, len(families)), 4.2), squeeze=False)
+    probed = table.dropna(subset=["probe_accuracy"])
+    langs = sorted(probed["lang"].unique())
+    colours = dict(zip(langs, plt.get_cmap("tab10")(np.arange(len(langs)) % 10)))
+    markers = {"sentence": "o", "token": "s", "first-subword": "D"}
+    for ax, family in zip(axes[0], families):
+        sub = probed[probed["family"] == family]
+        for lang in langs:
+            base = sub[(sub["lang"] == lang) & sub["setting"].astype(str).str.fullmatch(r"l[\d.]+")]
+            mean = base.groupby("lambda")["probe_accuracy"].mean()
+            if not mean.empty:
+                ax.plot(mean.index, mean.values, "-o", color=colours[lang], ms=4)
+            other = sub[(sub["lang"] == lang) & ~sub.index.isin(base.index)]
+            for (_, disc), grp in other.groupby(["setting", "discriminator"]):
+                ax.scatter(grp["lambda"], grp["probe_accuracy"], marker=markers.get(disc, "^"), color=colours[lang],
+                           facecolors="none", s=28)
+        ref = probed[probed["family"] == "reference"]
+        left = 0.005  # the references' x, left of the grid's λ_max
+        for lang in langs:
+            r = ref[ref["lang"] == lang]
+            if not r.empty:
+                ax.scatter([left] * len(r), r["probe_accuracy"], marker="x", color=colours[lang], s=24)
+        for lang in langs:  # one legend entry per language, whatever it has so far
+            ax.plot([], [], "-o", color=colours[lang], label=lang, ms=4)
+        ax.axhline(0.5, color="grey", lw=0.8, ls=":")
+        ax.axhline(chance, color="grey", lw=0.8, ls="--")
+        ax.set_xscale("log")
+        ax.set_xlim(0.003, 1.6)
+        ax.set_ylim(0.45, 1.01)
+        ax.set_xlabel("λ_max (log; x at the left: non-adversarial references)")
+        ax.set_ylabel("held-out language-probe accuracy (chance 0.5)")
+        ax.set_title(f"{family}: probe accuracy vs λ_max (line: base setting; hollow: variants)", fontsize=9)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+    return _save(fig, stem, caption)
+
+
+def plot_f1_vs_probe(table: pd.DataFrame, stem: Path, caption: str, chance: float) -> list[Path]:
+    """Test F1 against held-out probe accuracy, one point per probed cell (colour: language, marker: family)."""
+    import matplotlib.pyplot as plt
+
+    from .report import _save
+
+    probed = table.dropna(subset=["probe_accuracy"])
+    langs = sorted(probed["lang"].unique())
+    colours = dict(zip(langs, plt.get_cmap("tab10")(np.arange(len(langs)) % 10)))
+    markers = {"adv-only": "o", "tt-adv": "s", "reference": "x"}
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for (lang, family), grp in probed.groupby(["lang", "family"]):
+        ax.scatter(grp["probe_accuracy"], grp["f1"], color=colours[lang], marker=markers.get(family, "^"),
+                   label=f"{lang} {family}", s=26)
+    ax.axvline(chance, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("held-out language-probe accuracy (chance 0.5; dashed: 'near chance' bound)")
+    ax.set_ylabel("MasakhaNER2 test F1")
+    ax.set_title("F1 vs language-probe accuracy, one point per cell", fontsize=9)
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return _save(fig, stem, caption)
+
+
+def write_sweep(results_dir: Path, params_dir: Path | str | None = None) -> dict[str, list[Path]]:
+    """Write the sweep's tables and figures (nothing when no sweep record exists)."""
+    from .report import write_table
+
+    table = sweep_table(results_dir, params_dir)
+    if not (table["family"] == "reference").any() and not table["method"].map(
+            lambda m: is_sweep_method(m, params_dir)).any():
+        return {}
+    grid = load_grid(params_dir)
+    chance = grid["selection"]["chance_level"]
+    tables, figures = results_dir / "tables", results_dir / "figures"
+    tables.mkdir(parents=True, exist_ok=True)
+    path = tables / f"{TABLE}.csv"
+    table.to_csv(path, index=False)
+    what = ("Adversarial-alignment sweep (issue 29), MasakhaNER2 test F1 with DATE ignored; probe: held-out accuracy "
+            "of a fresh language discriminator on the frozen model (chance 0.5); English dev: CoNLL dev PER/ORG/LOC")
+    out = {"adversarial sweep: every run": [path]}
+    out["adversarial sweep: setting x language"] = write_table(
+        sweep_summary(table), tables / f"{TABLE}_summary", f"{what}: F1 mean and sd over seeds per setting and language")
+    out["adversarial sweep: selection"] = write_table(
+        select_settings(table, grid).set_index(["family", "setting"]), tables / f"{TABLE}_selection",
+        f"{what}. Selection (label-free): {grid['selection']['rule']} Tolerance {grid['selection']['tolerance']}.")
+    gains, summary = sweep_gains(results_dir, params_dir)
+    if not gains.empty:
+        out["adversarial sweep: gains"] = write_table(gains, tables / f"{TABLE}_gains",
+                                                      f"{what}: paired F1 gains over each setting's baselines")
+        out["adversarial sweep: gains summary"] = write_table(
+            summary, tables / f"{TABLE}_gains_summary",
+            f"{what}: gains across languages, Wilcoxon p and Spearman rho against URIEL syntactic distance (from 6 "
+            "languages on), BH q over this table's rows")
+    out["adversarial sweep: probe vs lambda"] = plot_probe_vs_lambda(
+        table, figures / f"{TABLE}_probe_vs_lambda", f"{what}. Probe accuracy against lambda_max.", chance)
+    out["adversarial sweep: F1 vs probe"] = plot_f1_vs_probe(
+        table, figures / f"{TABLE}_f1_vs_probe", f"{what}. Test F1 against probe accuracy.", chance)
+    return out
+
+
+def sweep_findings(results_dir: Path, params_dir: Path | str | None = None) -> str:
+    """What the sweep shows so far, in Markdown, computed from its table (for the report's answer section)."""
+    table = sweep_table(results_dir, params_dir)
+    grid = load_grid(params_dir)
+    chance = grid["selection"]["chance_level"]
+    probed = table.dropna(subset=["probe_accuracy"])
+    n_settings = len(settings(grid))
+    planned = len(grid["families"]) * n_settings * len(grid["languages"]) * len(grid["seeds"])
+    done = probed[probed["family"] != "reference"]
+    lines = [f"**Adversarial sweep (issue 29), so far:** {len(done)} of {planned} stage-1 setting cells "
+             f"({len(grid['families'])} families × {n_settings} settings × {len(grid['languages'])} languages × "
+             f"{len(grid['seeds'])} seeds) and {int((probed['family'] == 'reference').sum())} reference cells "
+             f"carry a language probe; {(done['minutes'].sum() + probed[probed['family'] == 'reference']['minutes'].sum()) / 60:.1f} "
+             "CPU-hours recorded."]
+    refs = probed[probed["family"] == "reference"]
+    for _, row in refs.groupby(["setting", "lang"]).agg(p=("probe_accuracy", "mean"), f1=("f1", "mean"),
+                                                          dev=("english_dev_f1", "mean")).reset_index().iterrows():
+        lines.append(f"- reference {row['setting']} ({row['lang']}): probe accuracy {row['p']:.3f}, "
+                     f"F1 {row['f1']:.3f}, English dev F1 {row['dev']:.3f}")
+    for family in grid["families"]:
+        cells = done[done["family"] == family]
+        if cells.empty:
+            lines.append(f"- {family}: no probed cell yet.")
+            continue
+        by = cells.groupby(["setting", "lang"]).agg(p=("probe_accuracy", "mean"), f1=("f1", "mean"),
+                                                    dev=("english_dev_f1", "mean"), n=("f1", "size")).reset_index()
+        for _, row in by.sort_values(["lang", "setting"]).iterrows():
+            lines.append(f"- {family} {row['setting']} ({row['lang']}, {row['n']} seed(s)): probe accuracy "
+                         f"{row['p']:.3f}, F1 {row['f1']:.3f}, English dev F1 {row['dev']:.3f}")
+        near = cells[cells["probe_accuracy"] <= chance]
+        if near.empty:
+            lines.append(f"- {family}: no cell brings the probe near chance (≤ {chance}); the lowest is "
+                         f"{cells['probe_accuracy'].min():.3f} ({cells.loc[cells['probe_accuracy'].idxmin(), 'setting']}, "
+                         f"{cells.loc[cells['probe_accuracy'].idxmin(), 'lang']}).")
+        else:
+            lines.append(f"- {family}: {len(near)} cell(s) bring the probe near chance (≤ {chance}): "
+                         + "; ".join(f"{r.setting} {r.lang} seed {r.seed}: probe {r.probe_accuracy:.3f}, F1 {r.f1:.3f}"
+                                     for r in near.itertuples()))
+    chosen = select_settings(table, grid)
+    picked = chosen[chosen["selected"]]
+    if picked.empty:
+        lines.append("- Selection: no setting is eligible yet (each needs its family's reference in the same "
+                     "languages).")
+    for row in picked.itertuples():
+        state = "final" if chosen[chosen["family"] == row.family]["complete"].all() else "provisional (stage 1 incomplete)"
+        lines.append(f"- Selection ({state}): {row.family} → {row.setting} (probe {row.probe_accuracy:.3f}, English dev "
+                     f"F1 {row.english_dev_f1:.3f} vs reference {row.reference_english_dev_f1:.3f}).")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["methods"], help="methods: write the sweep's method files")
+    parser.add_argument("--params-dir", default=None)
+    args = parser.parse_args()
+    for path in write_method_files(args.params_dir):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
