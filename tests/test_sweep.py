@@ -84,3 +84,20 @@ def test_a_probed_sweep_cell_records_the_label_free_checks():
 
     setting = _setting_of(record, None)
     assert (setting["lambda"], setting["discriminator"], setting["k"], setting["layer"]) == (1.0, "token", 1, "last")
+
+
+def test_findings_count_the_cells_left_from_the_plan(tmp_path) -> None:
+    """With no records, every stage-1 cell of the grid's profile is left, and stage 2 names the other languages."""
+    from xproj_lib.sweep import sweep_findings, sweep_progress
+
+    grid = load_grid()
+    left = sweep_progress(tmp_path)
+    stage1 = left[left["stage"] == "1"]
+    assert stage1["cells"].sum() == len(expand_cells(grid["profile"], datasets=["masakhaner2"]))
+    assert (stage1["done"] == 0).all() and set(grid["families"]) <= set(stage1["group"])
+    stage2 = left[left["stage"] == "2"]
+    n_other = 20 - len(grid["languages"])
+    for family in grid["families"]:
+        assert stage2.set_index("group").loc[family, "cells"] == n_other * len(grid["seeds"])
+    text = sweep_findings(tmp_path)
+    assert "No sweep setting has a probed record yet" in text and "**Stage 1 left:**" in text

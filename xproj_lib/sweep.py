@@ -134,8 +134,9 @@ def sweep_table(results_dir: Path, params_dir: Path | str | None = None) -> pd.D
     """One row per ok MasakhaNER2 record of a sweep setting, a reference or a first adversarial method: lang,
     method, family, setting, lambda, discriminator, hidden_size, disc_layers, k, layer, seed, f1, english_dev_f1,
     probe_accuracy (held-out, last layer; NaN where the record has no probe), probe_accuracy_at_layer (the
-    discriminator's layer, where it read another one), minutes, and the digest of the source-model weights the
-    cell started from (None in records made before the probe)."""
+    discriminator's layer, where it read another one), train_disc_accuracy (the training discriminator's accuracy
+    at the last dev evaluation, NaN without one), minutes, and the digest of the source-model weights the cell
+    started from (None in records made before the probe)."""
     from .records import latest_records, read_records
 
     rows = []
@@ -150,16 +151,25 @@ def sweep_table(results_dir: Path, params_dir: Path | str | None = None) -> pd.D
                      "f1": record.metrics["f1"], "english_dev_f1": record.metrics.get("english_dev_f1", np.nan),
                      "probe_accuracy": probe.get("accuracy", np.nan),
                      "probe_accuracy_at_layer": probe.get("accuracy_at_layer", np.nan),
+                     "train_disc_accuracy": _train_disc_accuracy(record),
                      "minutes": sum(record.timings.values()) / 60,
                      "source_model_weights": record.metrics.get("source_model_weights")})
     columns = ["lang", "method", "family", "setting", "lambda", "discriminator", "hidden_size", "disc_layers", "k",
-               "layer", "seed", "f1", "english_dev_f1", "probe_accuracy", "probe_accuracy_at_layer", "minutes",
-               "source_model_weights"]
+               "layer", "seed", "f1", "english_dev_f1", "probe_accuracy", "probe_accuracy_at_layer",
+               "train_disc_accuracy", "minutes", "source_model_weights"]
     table = pd.DataFrame(rows, columns=columns)
     for column in ("seed", "hidden_size", "disc_layers", "k"):  # integers, missing for the untrained references
         table[column] = pd.to_numeric(table[column]).astype("Int64")
     return table.sort_values(["family", "lambda", "setting", "lang", "seed"], na_position="first",
                              ignore_index=True).round(4)
+
+
+def _train_disc_accuracy(record: Any) -> float:
+    """The accuracy of the discriminator inside training (on its own batch, behind the GRL) at the last dev
+    evaluation: near 0.5 where it is fooled; far below 0.5 where the encoder flips its decisions instead of
+    removing the signal."""
+    curve = (record.metrics.get("target_model") or {}).get("dev_curve") or []
+    return float(curve[-1]["disc_acc"]) if curve and "disc_acc" in curve[-1] else np.nan
 
 
 def sweep_summary(table: pd.DataFrame) -> pd.DataFrame:
@@ -363,53 +373,160 @@ def write_sweep(results_dir: Path, params_dir: Path | str | None = None) -> dict
     return out
 
 
+def sweep_progress(results_dir: Path, params_dir: Path | str | None = None,
+                   table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Cells planned, done and left, from the plan and the records (nothing hard-coded): stage 1 per family (the
+    grid's profile: every setting and reference on the stage-1 languages and seeds); stage 2 per family, the
+    selected setting and the family's baselines on the other MasakhaNER2 languages (the selected setting's cells
+    are counted, not named, until stage 1 is complete and the selection final). ``todo_cpu_hours``: the left
+    cells at the median recorded minutes of the same family's (the same reference's) done cells, NaN without."""
+    from .languages import all_languages
+    from .study import expand_cells, is_done
+
+    grid = load_grid(params_dir)
+    results_dir = Path(results_dir)
+    table = sweep_table(results_dir, params_dir) if table is None else table
+    profile = grid["profile"]
+
+    def family_of(method: str) -> str:
+        sweep = _method(method, params_dir).get("sweep", {})
+        return method if sweep.get("family") == "reference" else sweep.get("family", method)
+
+    minutes = table.assign(group=[m if f == "reference" else f for m, f in zip(table["method"], table["family"])]
+                           ).groupby("group")["minutes"].median()
+    rows = []
+
+    def add(stage: str, group: str, what: str, cells: int, done: int) -> None:
+        left = cells - done
+        rows.append({"stage": stage, "group": group, "what": what, "cells": cells, "done": done, "todo": left,
+                     "todo_cpu_hours": left * minutes.get(group, np.nan) / 60 if left else 0.0})
+
+    stage1 = pd.DataFrame([(family_of(c.method), is_done(c, results_dir))
+                           for c in expand_cells(profile, datasets=[DATASET], params_dir=params_dir)],
+                          columns=["group", "done"])
+    n_settings = len(settings(grid))
+    for group, cells in stage1.groupby("group", sort=False):
+        what = (f"{n_settings} settings x {len(grid['languages'])} languages x {len(grid['seeds'])} seeds"
+                if group in grid["families"] else f"reference on {len(grid['languages'])} languages")
+        add("1", group, what, len(cells), int(cells["done"].sum()))
+    others = sorted(lang.datasets[DATASET] for lang in all_languages(params_root(params_dir)).values()
+                    if DATASET in lang.datasets and lang.datasets[DATASET] not in grid["languages"])
+    if not others:
+        return pd.DataFrame(rows)
+    chosen = select_settings(table, grid)
+    for family, spec in grid["families"].items():
+        mine = chosen[chosen["family"] == family]
+        picked = mine[mine["selected"]]
+        final = not picked.empty and bool(mine["complete"].all()) and len(mine) == n_settings
+        if final:
+            method = f"{family}-{picked['setting'].iloc[0]}"
+            cells = expand_cells(profile, datasets=[DATASET], languages=others, methods=[method],
+                                 params_dir=params_dir)
+            add("2", family, f"{method} on {len(others)} more languages", len(cells),
+                sum(is_done(c, results_dir) for c in cells))
+        else:
+            add("2", family, f"the selected setting (not final yet) on {len(others)} more languages",
+                len(others) * len(grid["seeds"]), 0)
+    references = list(dict.fromkeys(b for spec in grid["families"].values() for b in spec["baselines"]))
+    for method in references:
+        cells = expand_cells(profile, datasets=[DATASET], languages=others, methods=[method], params_dir=params_dir)
+        add("2", method, f"reference on {len(others)} more languages", len(cells),
+            sum(is_done(c, results_dir) for c in cells))
+    return pd.DataFrame(rows)
+
+
+def _method(name: str, params_dir: Path | str | None) -> dict[str, Any]:
+    from .study import load_method
+
+    return load_method(name, params_dir)
+
+
+def _seeds(values: pd.Series) -> str:
+    seeds = sorted(int(v) for v in values.dropna())
+    return ",".join(map(str, seeds)) if seeds else "-"
+
+
 def sweep_findings(results_dir: Path, params_dir: Path | str | None = None) -> str:
-    """What the sweep shows so far, in Markdown, computed from its table (for the report's answer section)."""
+    """What the sweep shows so far, in Markdown, computed from its records and its plan (for the report): the
+    settings run and where, their probe accuracy and F1, whether any brings the probe near chance and its F1
+    there, the selection as it stands, and the stage-1 and stage-2 cells left."""
+    results_dir = Path(results_dir)
     table = sweep_table(results_dir, params_dir)
     grid = load_grid(params_dir)
     chance = grid["selection"]["chance_level"]
     probed = table.dropna(subset=["probe_accuracy"])
-    n_settings = len(settings(grid))
-    planned = len(grid["families"]) * n_settings * len(grid["languages"]) * len(grid["seeds"])
     done = probed[probed["family"] != "reference"]
-    lines = [f"**Adversarial sweep (issue 29), so far:** {len(done)} of {planned} stage-1 setting cells "
-             f"({len(grid['families'])} families × {n_settings} settings × {len(grid['languages'])} languages × "
-             f"{len(grid['seeds'])} seeds) and {int((probed['family'] == 'reference').sum())} reference cells "
-             f"carry a language probe; {(done['minutes'].sum() + probed[probed['family'] == 'reference']['minutes'].sum()) / 60:.1f} "
-             "CPU-hours recorded."]
     refs = probed[probed["family"] == "reference"]
-    for _, row in refs.groupby(["setting", "lang"]).agg(p=("probe_accuracy", "mean"), f1=("f1", "mean"),
-                                                          dev=("english_dev_f1", "mean")).reset_index().iterrows():
-        lines.append(f"- reference {row['setting']} ({row['lang']}): probe accuracy {row['p']:.3f}, "
-                     f"F1 {row['f1']:.3f}, English dev F1 {row['dev']:.3f}")
-    for family in grid["families"]:
-        cells = done[done["family"] == family]
-        if cells.empty:
-            lines.append(f"- {family}: no probed cell yet.")
-            continue
-        by = cells.groupby(["setting", "lang"]).agg(p=("probe_accuracy", "mean"), f1=("f1", "mean"),
-                                                    dev=("english_dev_f1", "mean"), n=("f1", "size")).reset_index()
-        for _, row in by.sort_values(["lang", "setting"]).iterrows():
-            lines.append(f"- {family} {row['setting']} ({row['lang']}, {row['n']} seed(s)): probe accuracy "
-                         f"{row['p']:.3f}, F1 {row['f1']:.3f}, English dev F1 {row['dev']:.3f}")
-        near = cells[cells["probe_accuracy"] <= chance]
+    lines = [f"**Adversarial sweep (issue 29), the cells run so far:** {len(done)} probed setting cells and "
+             f"{len(refs)} probed reference cells, {probed['minutes'].sum() / 60:.1f} CPU-hours in their records "
+             "(sum of recorded timings; the cells shared 2 cores with other work)."]
+    if done.empty:
+        lines.append("No sweep setting has a probed record yet.")
+    else:
+        ran = done.groupby(["family", "setting"], sort=False).apply(
+            lambda g: ", ".join(f"{lang} (seed {_seeds(c['seed'])})" for lang, c in g.groupby("lang")))
+        lines.append("Settings run: " + "; ".join(f"{f} {s}: {where}" for (f, s), where in ran.items()) + ".")
+    if not probed.empty:
+        keys = ["family", "setting", "lambda", "discriminator", "k", "layer", "lang"]
+        by = probed.groupby(keys, dropna=False, sort=False).agg(
+            seeds=("seed", _seeds), probe=("probe_accuracy", "mean"), probe_at_layer=("probe_accuracy_at_layer", "mean"),
+            train_disc=("train_disc_accuracy", "mean"), dev=("english_dev_f1", "mean"), f1=("f1", "mean"),
+            f1_sd=("f1", "std")).reset_index()
+        untrained = by["family"] == "reference"  # no discriminator: no λ_max, no k
+        by["lambda"] = by["lambda"].map("{:g}".format).where(~untrained, "–")
+        by["k"] = by["k"].astype(object).where(~untrained, "–")
+        by["order"] = by["family"].map({"reference": 0}).fillna(1)
+        by = by.sort_values(["lang", "order", "family", "lambda", "setting"]).drop(columns="order")
+        by.columns = ["family", "setting", "λ_max", "discriminator", "k", "layer", "lang", "seeds",
+                      "probe accuracy", "probe at its layer", "discriminator in training", "English dev F1",
+                      "test F1 (mean)", "test F1 sd"]
+        lines += ["", by.to_markdown(index=False, floatfmt=".3f").replace("nan", "–"), "",
+                  "(probe accuracy: a fresh discriminator on the frozen model's mean-pooled last hidden states, "
+                  "MAFAND transfer text, 240 of 1,200 sentences held out, chance 0.5; 'discriminator in training': "
+                  "the training discriminator's own accuracy at the last dev evaluation; means over the seeds.)"]
+    if not done.empty:
+        near = done[done["probe_accuracy"] <= chance]
+        low = done.loc[done["probe_accuracy"].idxmin()]
+        ref_f1 = refs[(refs["lang"] == low["lang"]) & (refs["setting"] == "model-transfer")]["f1"]
+        against = f", against model transfer's {ref_f1.mean():.3f} there" if not ref_f1.empty else ""
         if near.empty:
-            lines.append(f"- {family}: no cell brings the probe near chance (≤ {chance}); the lowest is "
-                         f"{cells['probe_accuracy'].min():.3f} ({cells.loc[cells['probe_accuracy'].idxmin(), 'setting']}, "
-                         f"{cells.loc[cells['probe_accuracy'].idxmin(), 'lang']}).")
+            lines.append(f"\n**Near chance?** No: none of the {len(done)} probed setting cells brings the held-out "
+                         f"probe accuracy to ≤ {chance}. The lowest is {low['probe_accuracy']:.3f} ({low['family']} "
+                         f"{low['setting']}, {low['lang']} seed {int(low['seed'])}; test F1 {low['f1']:.3f}"
+                         f"{against}).")
         else:
-            lines.append(f"- {family}: {len(near)} cell(s) bring the probe near chance (≤ {chance}): "
-                         + "; ".join(f"{r.setting} {r.lang} seed {r.seed}: probe {r.probe_accuracy:.3f}, F1 {r.f1:.3f}"
-                                     for r in near.itertuples()))
+            lines.append(f"\n**Near chance?** Yes, in {len(near)} of {len(done)} probed setting cells (≤ {chance}): "
+                         + "; ".join(f"{r.family} {r.setting} {r.lang} seed {r.seed}: probe {r.probe_accuracy:.3f}, "
+                                     f"test F1 {r.f1:.3f}" for r in near.itertuples()) + ".")
+        trained = done.dropna(subset=["train_disc_accuracy"])
+        if not trained.empty:
+            lines.append(f"Inside training the discriminator ends at accuracy {trained['train_disc_accuracy'].min():.3f}"
+                         f"–{trained['train_disc_accuracy'].max():.3f} (chance 0.5), while the fresh probe on the "
+                         f"same frozen models reads {trained['probe_accuracy'].min():.3f}–"
+                         f"{trained['probe_accuracy'].max():.3f}.")
     chosen = select_settings(table, grid)
     picked = chosen[chosen["selected"]]
     if picked.empty:
-        lines.append("- Selection: no setting is eligible yet (each needs its family's reference in the same "
-                     "languages).")
+        missing = [spec["reference"] for spec in grid["families"].values()
+                   if not (refs["setting"] == spec["reference"]).any()]
+        lines.append("\n**Selection:** none yet: no setting is eligible"
+                     + (f" (the selection rule's references {', '.join(missing)} have no probed record yet)"
+                        if missing else "") + ".")
     for row in picked.itertuples():
-        state = "final" if chosen[chosen["family"] == row.family]["complete"].all() else "provisional (stage 1 incomplete)"
-        lines.append(f"- Selection ({state}): {row.family} → {row.setting} (probe {row.probe_accuracy:.3f}, English dev "
-                     f"F1 {row.english_dev_f1:.3f} vs reference {row.reference_english_dev_f1:.3f}).")
+        state = ("final" if chosen[chosen["family"] == row.family]["complete"].all()
+                 else "provisional (stage 1 incomplete)")
+        lines.append(f"\n**Selection ({state}):** {row.family} → {row.setting} (probe {row.probe_accuracy:.3f}, "
+                     f"English dev F1 {row.english_dev_f1:.3f} vs reference {row.reference_english_dev_f1:.3f}).")
+    left = sweep_progress(results_dir, params_dir, table)
+    if not left.empty:
+        for stage, part in left.groupby("stage"):
+            hours = part["todo_cpu_hours"].sum(min_count=1)
+            unknown = part[(part["todo"] > 0) & part["todo_cpu_hours"].isna()]["group"].tolist()
+            lines.append(f"\n**Stage {stage} left:** {int(part['todo'].sum())} of {int(part['cells'].sum())} cells"
+                         + (f", about {hours:.0f} CPU-hours by the done cells' median times" if not np.isnan(hours)
+                            else "")
+                         + (f" (no time recorded yet for {', '.join(unknown)})" if unknown else "") + ":")
+            lines += [f"- {r.group}: {r.what}: {r.done} of {r.cells} done, {r.todo} left" for r in part.itertuples()]
     return "\n".join(lines)
 
 
