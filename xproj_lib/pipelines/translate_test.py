@@ -34,6 +34,7 @@ from ..cache import cached_json
 from ..datasets import get_dataset, load_ner
 from ..display import Example
 from ..easyproject import EasyProject
+from ..human_translation import HumanTranslator, is_human
 from ..evaluate import evaluate
 from ..ner import TransformersTagger
 from ..project import PRESETS, ProjectionInput, WordProbs
@@ -42,7 +43,8 @@ from ..translate import Decoding, nmt_pair_scorer
 from ..types import Span
 from ..words import detokenize, split_words
 from .base import CellOutcome, Timer, pick_examples, record_for, to_dataset_labels
-from .components import ENGLISH, Projector, make_aligner, make_projector, make_translator, model_path
+from .components import (ENGLISH, SOURCE_MODEL, Projector, make_aligner, make_projector, make_translator,
+                         model_path, source_tagger)
 
 
 
@@ -52,10 +54,17 @@ def _tagger(path: str, batch_size: int, max_length: int) -> TransformersTagger:
     return TransformersTagger(path, batch_size=batch_size, max_length=max_length)
 
 
-def tag(spec: dict[str, Any], sentences: Sequence[Sequence[str]], output: str) -> Any:
+def tag(spec: dict[str, Any], sentences: Sequence[Sequence[str]], output: str,
+        models: dict[str, Any] | None = None) -> Any:
     """The NER model's ``tags`` (IOB2 per word) or ``proba`` (``{"labels", "probs"}``) for ``sentences``,
-    cached by model and words; the model is loaded only on a miss."""
-    path = model_path(spec["model"])
+    cached by model and words; the model is loaded only on a miss. ``model: source-ner`` is the profile's
+    trained source model (``models.source_ner``, the offline English tagger)."""
+    if spec["model"] == SOURCE_MODEL:
+        if not models or "source_ner" not in models:
+            raise ValueError("ner model 'source-ner' needs the profile's source_ner block")
+        path = str(source_tagger(models)[1]["model_dir"])
+    else:
+        path = model_path(spec["model"])
     batch_size, max_length = int(spec.get("batch_size", 32)), int(spec.get("max_length", 512))
     words = [list(s) for s in sentences]
 
@@ -76,13 +85,21 @@ def english_side(cfg: dict[str, Any], tokens: list[list[str]], timer: Timer
     """Forward translation into English, English words and their predicted entities."""
     language, models = cfg["language"], cfg["models"]
     with timer("translate"):
-        translator, decoding = make_translator(models["translator"])
-        texts = [detokenize(t, language["word_split"]) for t in tokens]
-        english = translator.translate(texts, language["nllb"], ENGLISH, decoding)
+        if is_human(models["translator"]):  # MAFAND's human translations (run() kept the sentences that have one)
+            human = HumanTranslator.for_language(language)
+            english = human.lookup(tokens)
+            if any(e is None for e in english):
+                raise ValueError("a sentence without a human translation reached the English side")
+            stats = {"forward_translation": {"source": human.source, **human.stats}}
+        else:
+            translator, decoding = make_translator(models["translator"])
+            texts = [detokenize(t, language["word_split"]) for t in tokens]
+            english = translator.translate(texts, language["nllb"], ENGLISH, decoding)
+            stats = {"forward_translation": asdict(translator.stats)}
         words = [split_words(text, "whitespace") for text in english]
     with timer("source_ner"):
-        entities = [tags_to_spans(t) for t in tag(models["ner"], words, "tags")]
-    return words, entities, {"forward_translation": asdict(translator.stats)}
+        entities = [tags_to_spans(t) for t in tag(models["ner"], words, "tags", models)]
+    return words, entities, stats
 
 
 def back_translation(cfg: dict[str, Any], words: list[list[str]], entities: list[list[Span]], timer: Timer
@@ -109,6 +126,8 @@ def projector_for(cfg: dict[str, Any], src_code: str) -> tuple[Projector, Any]:
         raise ValueError(f"unknown scoring preset {projection['preset']!r}; known: {sorted(PRESETS)}")
     scorer, translator = None, None
     if PRESETS[projection["preset"]].nmt:
+        if "nmt_score" not in cfg["models"]:
+            raise ValueError(f"preset {projection['preset']!r} needs a translation model (models.nmt_score)")
         translator, _ = make_translator(cfg["models"]["nmt_score"])
         scorer = nmt_pair_scorer(translator, src_code, cfg["language"]["nllb"])
     return make_projector(projection, cfg["language"]["word_split"], scorer), translator
@@ -128,6 +147,9 @@ def project(cfg: dict[str, Any], tokens: list[list[str]], timer: Timer
     direction = method.get("direction", "src2tgt")
     if direction not in ("src2tgt", "tgt2tgt"):
         raise ValueError(f"method {cfg['method']!r}: direction must be src2tgt or tgt2tgt, got {direction!r}")
+    if direction == "tgt2tgt" and is_human(models["translator"]):
+        raise ValueError(f"method {cfg['method']!r} needs an EasyProject machine back-translation of the English "
+                         "entities; with human translations there is none")
     src_words, src_entities, stats = english_side(cfg, tokens, timer)
     src_code = ENGLISH
     if direction == "tgt2tgt":
@@ -144,9 +166,9 @@ def project(cfg: dict[str, Any], tokens: list[list[str]], timer: Timer
     ner_probs: list[WordProbs | None] = [None] * len(tokens)
     with timer("target_ner"):
         if want_spans:
-            ner_spans = [tags_to_spans(t) for t in tag(models["ner"], tokens, "tags")]
+            ner_spans = [tags_to_spans(t) for t in tag(models["ner"], tokens, "tags", models)]
         if want_probs:
-            proba = tag(models["ner"], tokens, "proba")
+            proba = tag(models["ner"], tokens, "proba", models)
             labels = tuple(proba["labels"])
             ner_probs = [WordProbs(np.asarray(p, dtype=np.float64).reshape(-1, len(labels)), labels)
                          for p in proba["probs"]]
@@ -169,16 +191,20 @@ def run(cell) -> CellOutcome:  # noqa: ANN001 - a study.Cell
     """Run one (dataset, language, method) cell of the translate-test protocol."""
     cfg = cell.config
     language, method = cfg["language"], cfg["method_params"]
-    if language["nllb"] is None:
+    human = is_human(cfg["models"].get("translator"))
+    if language["nllb"] is None and not human:
         raise ValueError(f"{language['iso639_3']}: NLLB-200 has no code for this language (field 'nllb' of its "
                          "language file is null), so it cannot be translated")
     timer = Timer()
     with timer("load"):
         gold = load_ner(cfg["dataset"], cfg["dataset_code"], cfg["split"], limit=cfg["limit"])
+    coverage: dict[str, Any] = {}
+    if human:  # every method, model transfer included, is scored on the sentences with a human translation
+        gold, coverage = with_human_translation(language, gold)
     tokens = [s.tokens for s in gold]
     if method["kind"] == "model_transfer":
         with timer("target_ner"):
-            raw = tag(cfg["models"]["ner"], tokens, "tags")
+            raw = tag(cfg["models"]["ner"], tokens, "tags", cfg["models"])
         stats: dict[str, Any] = {}
         examples: list[Example] = []
     elif method["kind"] == "projection":
@@ -187,10 +213,29 @@ def run(cell) -> CellOutcome:  # noqa: ANN001 - a study.Cell
         raise ValueError(f"the translate_test pipeline cannot run methods of kind {method['kind']!r}")
     predicted, n_relabelled = to_dataset_labels(cfg["dataset"], raw)
     metrics = evaluate([s.tags for s in gold], predicted, get_dataset(cfg["dataset"]).ignore_labels)
-    metrics.update(stats, tags_outside_label_set=n_relabelled)
+    metrics.update(stats, tags_outside_label_set=n_relabelled, **coverage)
     for ex, pred, sentence in zip(examples, predicted, gold):
         ex.pred_tags, ex.gold_tags = pred, sentence.tags
-    notes = ("translate-test: gold target → NLLB → English NER"
+    notes = ("translate-test: gold target → " + ("MAFAND human translation" if human else "NLLB") + " → English NER"
              + (" → EasyProject back-translation" if method.get("direction") == "tgt2tgt" else "")
-             + "; classes outside the dataset's label set (MISC) are dropped after projection")
+             + "; classes outside the dataset's label set (MISC) are dropped after projection"
+             + (f"; scored on the {coverage['test_sentences_translated']} of {coverage['test_sentences_total']} "
+                f"test sentences with a human translation ({coverage['test_sentences_without_translation']} "
+                "without one are left out)" if human else ""))
     return CellOutcome(record_for(cell, metrics, timer, notes), pick_examples(examples))
+
+
+def with_human_translation(language: dict[str, Any], gold: list) -> tuple[list, dict[str, Any]]:  # noqa: ANN001
+    """The gold sentences that have a MAFAND human translation, and the counts (with the ids of those left out)
+    that the record keeps: no sentence is dropped without being counted."""
+    human = HumanTranslator.for_language(language)
+    found = human.lookup([s.tokens for s in gold])
+    kept = [s for s, e in zip(gold, found) if e is not None]
+    missing = [s.id or str(i) for i, (s, e) in enumerate(zip(gold, found)) if e is None]
+    coverage = {"translation_source": human.source, "test_sentences_total": len(gold),
+                "test_sentences_translated": len(kept), "test_sentences_without_translation": len(missing),
+                "test_sentences_without_translation_ids": missing}
+    if not kept:
+        raise ValueError(f"{language['iso639_3']}: none of the {len(gold)} test sentences has a human translation "
+                         f"in {human.source}")
+    return kept, coverage
