@@ -28,6 +28,7 @@ from pathlib import Path
 import torch
 
 from xproj_lib.languages import load_language
+from xproj_lib.paths import resolve
 from xproj_lib.pipelines.components import source_tagger
 from xproj_lib.pipelines.transfer import held_out_sentences, transfer_text
 from xproj_lib.probe import ProbeConfig, language_probe
@@ -40,7 +41,7 @@ def model_folder(name: str, models: dict) -> str:
         return source_tagger(models)[1]["model_dir"]
     if name.endswith(".jsonl"):
         record = json.loads(Path(name).read_text(encoding="utf-8").splitlines()[-1])
-        name = record["metrics"]["target_model"]["model_dir"]
+        name = str(resolve(record["metrics"]["target_model"]["model_dir"]))  # records say $XPROJ_CACHE_DIR/...
     if not (Path(name) / "config.json").is_file():
         raise SystemExit(f"{name}: no model there (a record's model is in the cache only once its cell has run)")
     return name

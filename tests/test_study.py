@@ -244,11 +244,12 @@ def test_failing_cell_is_recorded_and_new_language_is_one_file(tmp_path: Path, e
 def test_submitit_local_executor(tmp_path: Path, env: dict[str, str]):
     results = tmp_path / "results"
     out = xproj("study", "run", "--profile", "smoke", "--datasets", "europarl_ner", "--methods", "heuristic-eflomal",
-                "--executor", "submitit", "--cluster", "local", "--results-dir", str(results), env=env)
+                "--executor", "submitit", "--cluster", "local", "--results-dir", str(results),
+                "--log-dir", str(tmp_path / "logs"), env=env)
     assert out.returncode == 0, out.stdout + out.stderr
     (rec,) = read_records(results / "records")
     assert rec.status == "ok"
-    assert list((results / "submitit").glob("*_result.pkl"))
+    assert list((tmp_path / "logs").rglob("*_result.pkl")) and not (results / "submitit").exists()
 
 
 def test_notebook_path_is_relative_inside_the_repository_and_absolute_outside(tmp_path: Path) -> None:

@@ -18,11 +18,12 @@ from typing import Any, BinaryIO
 import numpy as np
 from filelock import FileLock
 
+from .paths import cache_root
+
 
 def cache_dir(*parts: str) -> Path:
     """Return (and create) a folder inside the xproj cache."""
-    root = Path(os.environ.get("XPROJ_CACHE_DIR", Path.home() / ".cache" / "xproj"))
-    path = root.joinpath(*parts)
+    path = cache_root().joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
     return path
 

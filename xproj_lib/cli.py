@@ -20,6 +20,15 @@ def _data_overlap(args: argparse.Namespace) -> int:
     return 0
 
 
+def slurm_parameters(args: argparse.Namespace) -> dict:
+    """The cluster's submitit parameters from the command line (the cells' resources come from the profile)."""
+    params = {"slurm_partition": args.partition, "slurm_array_parallelism": args.array_parallelism,
+              "log_dir": args.log_dir}
+    if args.account:
+        params["slurm_account"] = args.account
+    return params
+
+
 def _study_run(args: argparse.Namespace) -> int:
     from .study import default_workers, expand_cells, run_study, summarize
 
@@ -30,6 +39,7 @@ def _study_run(args: argparse.Namespace) -> int:
         return 2
     results = run_study(cells, args.results_dir, workers=args.workers or default_workers(), force=args.force,
                         executor=args.executor, cluster=args.cluster, params_dir=args.params_dir,
+                        slurm=slurm_parameters(args),
                         time_limit_minutes=args.time_limit)
     print(summarize(results))
     return 1 if any(r.status == "failed" for r in results) else 0
@@ -92,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--executor", choices=["pool", "submitit"], default="pool",
                      help="local process pool, or submitit (SLURM on a cluster)")
     run.add_argument("--cluster", default=None, help="submitit cluster: slurm, local or debug (default: auto)")
+    run.add_argument("--partition", default="xproj", help="SLURM partition (submitit; default: xproj)")
+    run.add_argument("--account", default=None, help="SLURM account to charge (submitit)")
+    run.add_argument("--array-parallelism", type=int, default=256,
+                     help="at most this many cells of one job array run at once (submitit; default: 256)")
+    run.add_argument("--log-dir", type=Path, default=None,
+                     help="submitit's job scripts and logs (default: $XPROJ_CACHE_DIR/submitit, outside results/)")
     run.add_argument("--time-limit", type=float, default=None, metavar="MINUTES",
                      help="start only cells expected to end within MINUTES from now, by the recorded times of "
                           "their method's done cells (same language first); the others are deferred to the next run")

@@ -15,6 +15,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from .cache import atomic_write_text, content_key
+from .paths import portable_values
 
 TRACKED_PACKAGES = ("xproj", "torch", "transformers", "seqeval", "numpy", "pulp", "simalign", "eflomal", "sklearn-crfsuite")
 
@@ -64,8 +65,11 @@ class ResultRecord(BaseModel):
 
 
 def write_record(record: ResultRecord, root: Path) -> Path:
-    """Write one record atomically; returns its path."""
+    """Write one record atomically, the paths in its metrics and error made portable (:mod:`xproj_lib.paths`);
+    returns its path."""
     path = record.path(root)
+    record = record.model_copy(update={"metrics": portable_values(record.metrics),
+                                       "error": portable_values(record.error)})
     atomic_write_text(path, record.model_dump_json() + "\n")
     return path
 

@@ -21,6 +21,7 @@ from scipy.stats import false_discovery_control, spearmanr, wilcoxon  # noqa: E4
 
 from .languages import all_languages  # noqa: E402
 from .records import latest_records, read_records, records_frame  # noqa: E402
+from .render import palette_png  # noqa: E402
 from .study import load_method, params_root  # noqa: E402
 from .typology import KINDS as DISTANCE_KINDS  # noqa: E402
 from .typology import table_path  # noqa: E402
@@ -204,8 +205,10 @@ def _save(fig: plt.Figure, stem: Path, caption: str) -> list[Path]:
     fig.tight_layout(rect=(0, min(0.4, (8.5 * lines + 6) / (72 * fig.get_figheight())), 1, 1))
     paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
     stem.parent.mkdir(parents=True, exist_ok=True)
-    for p in paths:
-        fig.savefig(p, dpi=150, bbox_inches="tight", metadata={"Date": None} if p.suffix == ".svg" else None)
+    with plt.rc_context({"svg.fonttype": "none"}):  # SVG text as text, not glyph paths: a fraction of the size
+        for p in paths:
+            fig.savefig(p, dpi=150, bbox_inches="tight", metadata={"Date": None} if p.suffix == ".svg" else None)
+    paths[0].write_bytes(palette_png(paths[0].read_bytes()))
     plt.close(fig)
     return paths
 
@@ -391,6 +394,64 @@ def runs_table(results_dir: Path, dataset: str, pipeline: str, paper: pd.DataFra
     return table.sort_values(["lang", "method", "seed"], na_position="first").round(4)
 
 
+def human_profiles(frame: pd.DataFrame, params_dir: Path | None = None) -> set[str]:
+    """The profiles in ``frame`` (column ``profile``) whose translator is MAFAND's human translations."""
+    from .human_translation import is_human
+    from .study import load_profile
+
+    if frame.empty or "profile" not in frame:
+        return set()
+    return {p for p in frame["profile"].dropna().unique()
+            if is_human(load_profile(p, params_dir).models.get("translator"))}
+
+
+def translate_test_human_table(results_dir: Path, paper: pd.DataFrame, params_dir: Path | None = None) -> pd.DataFrame:
+    """Translate-test with MAFAND's human English translations (profile offline-tt-human): one row per (language,
+    method), scored on the test sentences that have a translation, beside the paper's NLLB translate-test F1 of
+    the same language and method (``paper_variant`` of the method file; other sentences, machine translation)."""
+    records = [r for r in latest_records(read_records(results_dir / "records"))
+               if r.status == "ok" and r.config.get("pipeline") == "translate_test"
+               and "translation_source" in r.metrics]
+    wide = paper.pivot_table(index="lang", columns="variant", values="f1") if not paper.empty else pd.DataFrame()
+    rows = []
+    for r in records:
+        method = r.config["method_params"]
+        variant = load_method(r.method, params_dir).get("paper_variant")
+        paper_f1 = wide.at[r.language, variant] if variant in wide and r.language in wide.index else np.nan
+        rows.append({"lang": r.language, "method": r.method, "kind": method.get("kind"),
+                     "aligner": method.get("aligner", "none"), "f1": r.metrics["f1"],
+                     "precision": r.metrics["precision"], "recall": r.metrics["recall"],
+                     "n_sentences": r.metrics["test_sentences_translated"],
+                     "n_test_sentences": r.metrics["test_sentences_total"], "paper_variant": variant,
+                     "paper_f1_nllb": paper_f1})
+    table = pd.DataFrame(rows)
+    return table.sort_values(["lang", "method"]).round(4) if not table.empty else table
+
+
+def translate_test_human_findings(table: pd.DataFrame) -> str:
+    """What the human-translation translate-test shows, in words computed from its table (Markdown)."""
+    if table.empty:
+        return "No translate-test record with human translations yet (`xproj study run --profile offline-tt-human`)."
+    mt = table[table["kind"] == "model_transfer"].set_index("lang")["f1"]
+    proj = table[table["kind"] == "projection"]
+    by_method = proj.groupby("method")["f1"].mean().sort_values(ascending=False)
+    best = proj.loc[proj.groupby("lang")["f1"].idxmax()].set_index("lang")
+    paired = proj.dropna(subset=["paper_f1_nllb"])
+    gap = (paired["f1"] - paired["paper_f1_nllb"])
+    lines = [f"Languages: {', '.join(f'{l} ({n} sentences)' for l, n in table.groupby('lang')['n_sentences'].max().items())}; "
+             f"{proj['method'].nunique()} projection methods and model transfer, each on the same sentences.",
+             f"- Best projection method on average: `{by_method.index[0]}` (mean F1 {by_method.iloc[0]:.3f}); "
+             f"model transfer on the same sentences: mean F1 {mt.mean():.3f}.",
+             "- Best method per language: " + "; ".join(
+                 f"{l}: `{b.method}` {b.f1:.3f} vs model transfer {mt.get(l, float('nan')):.3f}" for l, b in best.iterrows()) + "."]
+    if len(paired):
+        lines.append(f"- Against the paper's NLLB translate-test F1 for the same language and method ({len(paired)} pairs, "
+                     f"{paired['lang'].nunique()} languages; other sentences and MT, XLM-R-large tagger): human "
+                     f"translation with the offline models is {gap.mean():+.3f} F1 on average (higher in "
+                     f"{int((gap > 0).sum())}, lower in {int((gap < 0).sum())}).")
+    return "\n".join(lines)
+
+
 def _projection_name(cfg: dict) -> str:
     if cfg.get("name") == "candidates":
         return f"{cfg.get('candidates', 'ngram')}-{cfg.get('matcher', 'greedy')}"
@@ -407,6 +468,10 @@ def write_report(results_dir: Path, params_dir: Path | None = None) -> dict[str,
     study = drop_sweep(load_study(results_dir, params_dir), params_dir)
     runs = drop_sweep(records_frame(latest_records(read_records(results_dir / "records"))), params_dir)
     out: dict[str, list[Path]] = write_sweep(results_dir, params_dir)
+    # translate-test with human translations has a table of its own (translate_test_human_table)
+    human = human_profiles(runs, params_dir)
+    if human:
+        study, runs = study[~study["profile"].isin(human)], runs[~runs["profile"].isin(human)]
     if study.empty:
         log.warning("no result records under %s", results_dir / "records")
         return out
@@ -456,6 +521,12 @@ def write_report(results_dir: Path, params_dir: Path | None = None) -> dict[str,
                 path = tables / f"{name}.csv"
                 drop_sweep(runs_table(results_dir, dataset, pipeline, paper), params_dir).to_csv(path, index=False)
                 out[f"{dataset}: every run ({pipeline})"] = [path]
+        if dataset == "masakhaner2":
+            human = translate_test_human_table(results_dir, paper, params_dir)
+            if not human.empty:
+                path = tables / "masakhaner2_translate_test_human.csv"
+                human.to_csv(path, index=False)
+                out["masakhaner2: translate-test with human translations"] = [path]
         if dataset == "europarl_ner":
             table = intrinsic_table(study, paper, params_dir)
             path = tables / "europarl_intrinsic.csv"

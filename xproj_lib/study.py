@@ -8,6 +8,7 @@ notebook, and the other cells go on. Cells run in a local process pool or, throu
 from __future__ import annotations
 
 import concurrent.futures as cf
+import json
 import logging
 import os
 import time
@@ -23,6 +24,8 @@ from tqdm import tqdm
 from .languages import params_root
 from .pipelines import TRANSFER_PIPELINES
 from .records import ResultRecord, config_hash, latest_records, read_record_file, read_records, write_record
+from .paths import cache_root
+from .render import finish_notebook
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,8 @@ class Profile(BaseModel):
     models: dict[str, Any] = Field(default_factory=dict)
     settings: dict[str, Any] = Field(default_factory=dict)
     datasets: dict[str, DatasetPlan]
+    resources: dict[str, Any] = Field(default_factory=dict, description="SLURM resources per cell: default and "
+                                      "methods.<name> blocks of cpus, mem_gb, time_min, gpus (cell_resources)")
 
 
 def _read_yaml(path: Path) -> Any:
@@ -180,7 +185,9 @@ def scoped_models(models: dict[str, Any], method: dict[str, Any], pipeline: str,
     members' and, in the transfer pipeline, the source model's), so adding a model to a profile does not change
     the other cells' hashes."""
     scoped = dict(models)
-    if pipeline in TRANSFER_PIPELINES:
+    # a translate-test profile may name the trained source model as its English tagger (``ner: {model:
+    # source-ner}``); only then do its cells read ``source_ner`` (other non-transfer cells are unchanged)
+    if pipeline in TRANSFER_PIPELINES or (models.get("ner") or {}).get("model") == "source-ner":
         taggers = {models.get("source_ner", {}).get("tagger")}  # None where the source model is a trained one
     else:
         taggers = set()
@@ -319,7 +326,8 @@ def execute_cell(cell: Cell, results_dir: Path, params_dir: Path | str | None = 
         "profile": cell.profile, "dataset": cell.dataset, "language": cell.language, "method": cell.method,
         "seed": cell.seed,
         "params_dir": notebook_path(params_root(params_dir)), "results_dir": notebook_path(results_dir),
-        "data_dir": str(data_dir or os.environ.get("XPROJ_DATA_DIR", "")),
+        # the kernel inherits $XPROJ_DATA_DIR; a data_dir given here is passed relative to the repository
+        "data_dir": os.path.relpath(data_dir, REPO) if data_dir else "",
     }
     error = None
     try:
@@ -335,7 +343,7 @@ def execute_cell(cell: Cell, results_dir: Path, params_dir: Path | str | None = 
                                   error=error),
                      results_dir / "records")
     if out_nb.exists():
-        finish_notebook(out_nb, timings=True)
+        finish_notebook(out_nb, results_dir, timings=True)
     return CellResult(cell.key, "failed" if error else "ok", error, str(out_nb))
 
 
@@ -346,36 +354,6 @@ def execute_cell_by(deadline: float | None, expected_s: float, cell: Cell, resul
     if deadline is not None and time.time() + expected_s > deadline:
         return CellResult(cell.key, "deferred")
     return execute_cell(cell, results_dir, params_dir, data_dir)
-
-
-PAPERMILL_TIMES = ("start_time", "end_time", "duration")
-
-
-def finish_notebook(notebook: Path, *, timings: bool) -> Path:
-    """Settle an executed notebook in place and render it to HTML beside it (one read of the notebook).
-
-    Settling drops what changes between reruns of the same work: papermill's input and output paths (a machine's
-    folders) and the random id it gives its injected-parameters cell; with ``timings=False`` also every timestamp
-    and duration, so rebuilding the report from unchanged records rewrites no byte of it."""
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    nb = nbformat.read(notebook, as_version=4)
-    run = nb.metadata.get("papermill", {})
-    for key in ("input_path", "output_path") + (() if timings else PAPERMILL_TIMES):
-        run.pop(key, None)
-    for cell in nb.cells:
-        if "injected-parameters" in cell.metadata.get("tags", []):
-            cell.id = "injected-parameters"
-        if not timings:
-            cell.metadata.pop("execution", None)
-            for key in PAPERMILL_TIMES:
-                cell.metadata.get("papermill", {}).pop(key, None)
-    nbformat.write(nb, notebook)
-    body, _ = HTMLExporter().from_notebook_node(nb)
-    html = notebook.with_suffix(".html")
-    html.write_text(body, encoding="utf-8")
-    return html
 
 
 def schedule(cells: list[Cell]) -> list[Cell]:
@@ -415,7 +393,7 @@ def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: 
     for cell in done:  # a run killed after a cell's record but before its rendering left no HTML
         notebook = cell.notebook_path(results_dir)
         if notebook.exists() and not notebook.with_suffix(".html").exists():
-            finish_notebook(notebook, timings=True)
+            finish_notebook(notebook, results_dir, timings=True)
     results = [CellResult(c.key, "skipped") for c in done]
     todo = schedule([c for c in cells if c not in done])
     log.info("%d cells: %d to run, %d already done", len(cells), len(todo), len(results))
@@ -423,7 +401,7 @@ def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: 
         return results
     calls = [(deadline, expected_s.get(c.key, 0.0), c, results_dir, params_dir, data_dir) for c in todo]
     if executor == "submitit":
-        results += _run_submitit(calls, results_dir, cluster, slurm or {})
+        results += _run_submitit(calls, results_dir, cluster, slurm or {}, params_dir)
         return results
     with cf.ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(execute_cell_by, *call) for call in calls]
@@ -435,15 +413,49 @@ def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: 
     return results
 
 
+RESOURCE_KEYS = {"cpus": "cpus_per_task", "mem_gb": "mem_gb", "time_min": "timeout_min", "gpus": "gpus_per_node"}
+
+
+def cell_resources(cell: Cell, profile: Profile) -> dict[str, Any]:
+    """A cell's SLURM resources: the profile's ``resources.default`` with ``resources.methods.<method>`` over it
+    (keys ``cpus``, ``mem_gb``, ``time_min``, ``gpus``), as submitit parameters. They live in the profile, not in
+    the cell's configuration, so changing them reruns nothing."""
+    spec = {**profile.resources.get("default", {}), **profile.resources.get("methods", {}).get(cell.method, {})}
+    unknown = set(spec) - set(RESOURCE_KEYS)
+    if unknown:
+        raise ValueError(f"profile {profile.name!r}: unknown resources {sorted(unknown)} (use {list(RESOURCE_KEYS)})")
+    return {RESOURCE_KEYS[k]: v for k, v in spec.items()}
+
+
 def _run_submitit(calls: list[tuple[Any, ...]], results_dir: Path, cluster: str | None,
-                  slurm: dict[str, Any]) -> list[CellResult]:
-    """Each call's ``execute_cell_by`` as a submitit job; wait for them all."""
+                  slurm: dict[str, Any], params_dir: Path | str | None) -> list[CellResult]:
+    """Each call's ``execute_cell_by`` as a submitit job (one job array per set of resources); wait for them all.
+    A job that ends without a result (cancelled, killed at its time limit, node lost) is reported as failed
+    and writes no record, so the next run takes the cell up again."""
     import submitit
 
-    ex = submitit.AutoExecutor(folder=results_dir / "submitit", cluster=cluster)
-    ex.update_parameters(**slurm)
-    jobs = [ex.submit(execute_cell_by, *call) for call in calls]
-    return [job.result() for job in tqdm(jobs, desc="study cells (submitit)", unit="cell")]
+    slurm = dict(slurm)
+    folder = Path(slurm.pop("log_dir", None) or cache_root() / "submitit")
+    ex = submitit.AutoExecutor(folder=folder / "%j", cluster=cluster)
+    profiles: dict[str, Profile] = {}
+    groups: dict[str, list[tuple[Any, ...]]] = {}
+    for call in calls:
+        cell = call[2]
+        profile = profiles.setdefault(cell.profile, load_profile(cell.profile, params_dir))
+        groups.setdefault(json.dumps(cell_resources(cell, profile), sort_keys=True), []).append(call)
+    jobs = []
+    for resources, group in groups.items():
+        ex.update_parameters(name="xproj", **json.loads(resources), **slurm)
+        with ex.batch():
+            jobs += [(call[2].key, ex.submit(execute_cell_by, *call)) for call in group]
+    log.info("submitted %d SLURM jobs (logs under %s)", len(jobs), folder)
+    results = []
+    for key, job in tqdm(jobs, desc="study cells (submitit)", unit="cell"):
+        try:
+            results.append(job.result())
+        except Exception as exc:  # noqa: BLE001 - a lost job is one failed cell; the others go on
+            results.append(CellResult(key, "failed", f"SLURM job {job.job_id} ended without a result: {exc}"))
+    return results
 
 
 def summarize(results: list[CellResult]) -> str:
@@ -457,38 +469,14 @@ def summarize(results: list[CellResult]) -> str:
 
 
 def build_report(results_dir: Path, params_dir: Path | str | None = None) -> Path:
-    """Execute the report notebook (tables, figures), render it, and write ``results/index.html``."""
+    """Execute the report notebook (tables, figures), render it, and write the site ``results/index.html``."""
     import papermill as pm
+
+    from .site import write_site
 
     out_nb = results_dir / "report.ipynb"
     pm.execute_notebook(str(REPORT_NOTEBOOK), str(out_nb), kernel_name="python3", progress_bar=False, cwd=str(REPO),
                         parameters={"results_dir": notebook_path(results_dir),
                                     "params_dir": notebook_path(params_root(params_dir))})
-    finish_notebook(out_nb, timings=False)
-    return write_index(results_dir)
-
-
-def write_index(results_dir: Path) -> Path:
-    """``results/index.html``: the report and every rendered run, with its status and F1."""
-    import html
-
-    records = {(r.dataset, r.language, r.method if r.seed is None else f"{r.method}-seed{r.seed}"): r
-               for r in latest_records(read_records(results_dir / "records"))}
-    rows = []
-    for page in sorted((results_dir / "runs").rglob("*.html")):
-        dataset, language = page.parent.parent.name, page.parent.name
-        rec = records.get((dataset, language, page.stem))
-        f1 = f"{rec.metrics['f1']:.3f}" if rec and rec.status == "ok" else ""
-        status = rec.status if rec else "no record"
-        rows.append(f"<tr><td>{html.escape(dataset)}</td><td>{html.escape(language)}</td>"
-                    f'<td><a href="{page.relative_to(results_dir).as_posix()}">{html.escape(page.stem)}</a></td>'
-                    f"<td>{status}</td><td>{f1}</td></tr>")
-    body = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>xproj results</title></head><body>"
-        "<h1>xproj results</h1><p><a href='report.html'>The study report</a> (tables and figures).</p>"
-        "<h2>Rendered runs</h2><table border='1' cellpadding='3'><tr><th>dataset</th><th>language</th>"
-        f"<th>method</th><th>status</th><th>F1</th></tr>{''.join(rows)}</table></body></html>"
-    )
-    index = results_dir / "index.html"
-    index.write_text(body, encoding="utf-8")
-    return index
+    finish_notebook(out_nb, results_dir, timings=False)
+    return write_site(results_dir, params_dir)
