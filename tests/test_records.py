@@ -34,3 +34,19 @@ def test_latest_record_per_cell_wins():
     new = ResultRecord.for_config("d", "l", "m", {"v": 2}, metrics={"f1": 0.2}, created="2026-02-01T00:00:00+00:00")
     seed = ResultRecord.for_config("d", "l", "m", {"v": 2}, seed=1, metrics={"f1": 0.3})
     assert latest_records([new, seed, old]) == [new, seed]
+
+
+def test_atomic_write_gives_the_umask_mode_not_mkstemps_0600(tmp_path):
+    import os
+    import stat
+
+    from xproj_lib.cache import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        target = tmp_path / "index.html"
+        atomic_write_text(target, "<p>hi</p>")
+    finally:
+        os.umask(old)
+    assert target.read_text() == "<p>hi</p>"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644

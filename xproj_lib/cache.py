@@ -34,13 +34,19 @@ def content_key(obj: Any) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
 def atomic_write(path: Path, write: Callable[[BinaryIO], Any]) -> None:
-    """Write ``path`` through a temporary file (``write`` fills it) and a rename."""
+    """Write ``path`` through a temporary file (``write`` fills it) and a rename; the file gets the mode an
+    ordinary ``open`` would give it (mkstemp's 0600 would hide a results page from a web server)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
