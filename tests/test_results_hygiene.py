@@ -59,11 +59,10 @@ def test_portable_paths_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 def test_every_committed_run_page_has_its_record():
     """A rendered run whose record was removed (re-keyed, retired method) is a page no table or link reaches."""
-    from xproj_lib.records import read_records
+    from xproj_lib.records import read_records, run_name
 
     runs = {p.relative_to(REPO / "results" / "runs").with_suffix("").as_posix()
             for p in tracked("results/runs") if p.suffix in (".ipynb", ".html")}
-    named = {f"{r.dataset}/{r.language}/{r.method}" + ("" if r.seed is None else f"-seed{r.seed}")
-             for r in read_records(REPO / "results" / "records")}
+    named = {f"{r.dataset}/{r.language}/{run_name(r.method, r.seed)}" for r in read_records(REPO / "results" / "records")}
     orphans = sorted(runs - named)
     assert not orphans, f"{len(orphans)} rendered runs under results/runs/ have no record: {orphans[:5]}"

@@ -87,6 +87,12 @@ def read_record_file(path: Path) -> list[ResultRecord]:
     return records
 
 
+def run_name(method: str, seed: float | int | None) -> str:
+    """A cell's run name (its rendered notebook's stem): the method, with ``-seed<N>`` for methods that train
+    (a NaN seed, as a pandas frame holds a missing one, counts as none)."""
+    return method if seed is None or pd.isna(seed) else f"{method}-seed{int(seed)}"
+
+
 def read_records(root: Path) -> list[ResultRecord]:
     """Read every record below ``root``; a malformed line raises naming its file and line."""
     return [record for path in sorted(Path(root).rglob("*.jsonl")) for record in read_record_file(path)]

@@ -10,14 +10,13 @@ in a table that filters and sorts in the browser. One static file, relative link
 from __future__ import annotations
 
 import html
-import math
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .cache import atomic_write_text
-from .records import latest_records, read_records, records_frame
+from .records import latest_records, read_records, records_frame, run_name
 from .render import STYLESHEET, write_stylesheet
 from .study import load_method
 
@@ -100,8 +99,7 @@ def _e(value: Any) -> str:
 
 def _run_page(dataset: str, language: str, method: str, seed: float | int | None) -> str:
     """The rendered run of a record, relative to ``results/``."""
-    name = method if seed is None or (isinstance(seed, float) and math.isnan(seed)) else f"{method}-seed{int(seed)}"
-    return f"runs/{dataset}/{language}/{name}.html"
+    return f"runs/{dataset}/{language}/{run_name(method, seed)}.html"
 
 
 def _fmt(value: float, digits: int = 3) -> str:

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from .languages import params_root
 from .pipelines import TRANSFER_PIPELINES
-from .records import ResultRecord, config_hash, latest_records, read_record_file, read_records, write_record
+from .records import ResultRecord, config_hash, latest_records, read_record_file, read_records, run_name, write_record
 from .paths import cache_root
 from .render import finish_notebook
 
@@ -129,7 +129,7 @@ class Cell:
     @property
     def name(self) -> str:
         """The method, with the seed for methods that train."""
-        return self.method if self.seed is None else f"{self.method}-seed{self.seed}"
+        return run_name(self.method, self.seed)
 
     @property
     def key(self) -> str:
