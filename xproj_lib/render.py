@@ -138,7 +138,7 @@ def finish_notebook(notebook: Path, results_dir: Path, *, timings: bool) -> Path
     from nbconvert import HTMLExporter
 
     nb = settle(nbformat.read(notebook, as_version=4), timings=timings)
-    nbformat.write(nb, notebook)
+    atomic_write_text(notebook, nbformat.writes(nb))
     css = write_stylesheet(results_dir)
     href = Path(os.path.relpath(css, notebook.parent)).as_posix()
     index = Path(os.path.relpath(results_dir / "index.html", notebook.parent)).as_posix()

@@ -374,6 +374,26 @@ def default_workers(memory_per_worker_gib: float = 5.0) -> int:
     return max(1, min(len(os.sched_getaffinity(0)), int(memory_gib // memory_per_worker_gib)))
 
 
+def _settle_done(done: list[Cell], results_dir: Path) -> list[Cell]:
+    """Render the done cells whose run was killed after their record but before their HTML; return those whose
+    notebook the kill left unreadable (papermill writes it in place while it runs), to be run again: a rerun
+    overwrites the cell's record atomically."""
+    import nbformat
+
+    broken = []
+    for cell in done:
+        notebook = cell.notebook_path(results_dir)
+        if not notebook.exists() or notebook.with_suffix(".html").exists():
+            continue
+        try:
+            finish_notebook(notebook, results_dir, timings=True)
+        except (nbformat.reader.NotJSONError, nbformat.ValidationError) as exc:
+            log.warning("%s: notebook %s is unreadable (%s); running the cell again",
+                        cell.key, notebook, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            broken.append(cell)
+    return broken
+
+
 def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: bool = False,
               executor: Literal["pool", "submitit"] = "pool", cluster: str | None = None,
               slurm: dict[str, Any] | None = None, params_dir: Path | str | None = None,
@@ -390,10 +410,7 @@ def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: 
         frame = _cell_times(cells, results_dir)
         expected_s = dict(zip(frame.key, 60 * _expected_minutes(frame, results_dir).fillna(0.0)))
     done = [] if force else [c for c in cells if is_done(c, results_dir)]
-    for cell in done:  # a run killed after a cell's record but before its rendering left no HTML
-        notebook = cell.notebook_path(results_dir)
-        if notebook.exists() and not notebook.with_suffix(".html").exists():
-            finish_notebook(notebook, results_dir, timings=True)
+    done = [c for c in done if c not in _settle_done(done, results_dir)]
     results = [CellResult(c.key, "skipped") for c in done]
     todo = schedule([c for c in cells if c not in done])
     log.info("%d cells: %d to run, %d already done", len(cells), len(todo), len(results))
