@@ -34,6 +34,8 @@ def test_no_machine_path_in_committed_results():
 def test_committed_results_are_small():
     size = sum(p.stat().st_size for p in tracked("results")) / 2**20
     assert size < RESULTS_LIMIT_MB, f"results/ holds {size:.1f} MB (limit {RESULTS_LIMIT_MB} MB)"
+    notebooks = [str(p.relative_to(REPO)) for p in tracked("results/runs") if p.suffix == ".ipynb"]
+    assert not notebooks, f"run notebooks are committed as their HTML pages only: {notebooks[:5]}"
 
 
 def test_repository_root_is_tidy():
