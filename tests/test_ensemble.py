@@ -13,6 +13,7 @@ from xproj_lib.ensemble import (
     ensemble_proba,
     iob2_transitions,
     one_hot_proba,
+    project_proba,
     union_labels,
     viterbi_iob2,
 )
@@ -88,6 +89,29 @@ def test_one_hot_proba() -> None:
     np.testing.assert_array_equal(probs, np.eye(3)[[1, 2, 0]])
     with pytest.raises(ValueError, match=r"sentence 0: tags \['B-LOC'\]"):
         one_hot_proba([["B-LOC"]], ["O", "B-PER", "I-PER"])
+
+
+def test_project_proba_carries_source_rows_over_the_alignment() -> None:
+    labels = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+    # English "Buhari visited Kano" -> target "Shugaba Buhari ya ziyarci Kano ." (links are (src, tgt))
+    src = np.array([[0.1, 0.8, 0.1, 0.0, 0.0], [0.9, 0.0, 0.0, 0.1, 0.0], [0.2, 0.0, 0.0, 0.6, 0.2]])
+    fallback = np.full((6, 5), 0.2)
+    links = [(0, 0), (0, 1), (1, 3), (2, 4), (1, 2)]
+    out, unaligned = project_proba(src, links, fallback, labels)
+    assert unaligned == 1  # "." keeps the fallback row
+    np.testing.assert_allclose(out[5], fallback[5])
+    np.testing.assert_allclose(out[0], src[0])  # the entity opens on the first aligned target word ...
+    np.testing.assert_allclose(out[1], [0.1, 0.0, 0.9, 0.0, 0.0])  # ... and continues on the next: B -> I
+    np.testing.assert_allclose(out[2], src[1])  # "ya": source word 1, not on the previous target word
+    np.testing.assert_allclose(out[3], [0.9, 0.0, 0.0, 0.0, 0.1])  # ... "ziyarci" after it: continued, B-LOC -> I
+    np.testing.assert_allclose(out[4], src[2])
+    assert viterbi_iob2(out, labels)[:2] == ["B-PER", "I-PER"]
+    two, _ = project_proba(src, [(0, 0), (2, 0)], fallback[:1], labels)  # two source words: their mean
+    np.testing.assert_allclose(two[0], (src[0] + src[2]) / 2)
+    with pytest.raises(ValueError, match=r"link \(3, 0\) outside 3 source and 6 target words"):
+        project_proba(src, [(3, 0)], fallback, labels)
+    with pytest.raises(ValueError, match="do not fit 5 labels"):
+        project_proba(src[:, :3], links, fallback, labels)
 
 
 def test_transitions() -> None:

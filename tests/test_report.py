@@ -14,6 +14,7 @@ from xproj_lib.report import (
     paired_gains,
     seeds_summary,
     seeds_table,
+    translate_test_human_findings,
     write_report,
 )
 
@@ -152,3 +153,23 @@ def test_p_values_get_benjamini_hochberg_q_values_over_the_rows():
     assert summary.loc[("m1", "b"), "wilcoxon_q"] == pytest.approx(0.0625, abs=1e-4)  # 0.03125 * 2 tests / rank 1
     assert summary.loc[("m2", "b"), "wilcoxon_q"] == pytest.approx(0.4375, abs=1e-4)
     assert pd.isna(summary.loc[("m3", "b"), "wilcoxon_q"])
+
+
+def test_translate_test_human_findings_compare_the_ensemble_with_its_members() -> None:
+    rows = [("lug", "tt-model-transfer", "model_transfer", "none", 0.60, np.nan),
+            ("lug", "tt-align-src-awesome", "projection", "awesome", 0.70, 0.80),
+            ("lug", "tt-cand-awesome-dummy", "projection", "awesome", 0.72, 0.82),
+            ("lug", "tt-ensemble-awesome", "ensemble", "awesome", 0.75, np.nan),
+            ("twi", "tt-model-transfer", "model_transfer", "none", 0.50, np.nan),
+            ("twi", "tt-align-src-awesome", "projection", "awesome", 0.65, np.nan),
+            ("twi", "tt-ensemble-awesome", "ensemble", "awesome", 0.55, np.nan)]
+    table = pd.DataFrame(rows, columns=["lang", "method", "kind", "aligner", "f1", "paper_f1_nllb"]).assign(
+        n_sentences=[1411] * 4 + [1106] * 3)
+    text = translate_test_human_findings(table)
+    assert "2 projection methods and model transfer" in text
+    assert "lug: `tt-cand-awesome-dummy` 0.720 vs model transfer 0.600" in text
+    assert "(2 pairs, 1 languages" in text and "-0.100 F1 on average (higher in 0, lower in 2)" in text
+    # the ensemble: (0.15 + 0.05) / 2 over model transfer, (0.05 - 0.10) / 2 over align-src awesome
+    assert ("ensemble (word probabilities averaged; 2 runs, 1 aligners): mean F1 0.650, +0.100 over model "
+            "transfer (above it in 2 of 2) and -0.025 over translate-test align-src with the same aligner "
+            "(above it in 1 of 2)") in text

@@ -42,7 +42,7 @@ def run_all(cells: list[study.Cell]) -> dict[str, ResultRecord]:
 def test_every_pipeline_type_runs_end_to_end_on_tiny_models() -> None:
     cells = study.expand_cells("paper-tiny")
     methods = {c.method for c in cells}
-    assert len(cells) == 21 and {"tt-model-transfer", "tt-align-src-awesome", "tt-align-tgt-simalign",
+    assert len(cells) == 22 and {"tt-model-transfer", "tt-ensemble-awesome", "tt-align-src-awesome", "tt-align-tgt-simalign",
                                  "tt-cand-simalign-dummy", "tt-btcand-awesome-ner",
                                  "tt-ilp-all-fusion-awesome"} <= methods
     records = run_all(cells)
@@ -51,7 +51,9 @@ def test_every_pipeline_type_runs_end_to_end_on_tiny_models() -> None:
         assert rec.status == "ok" and rec.config["pipeline"] == "translate_test", method
         assert m["n_sentences"] == 6 and 0.0 <= m["f1"] <= 1.0, method
         assert set(m["per_type"]) <= {"PER", "ORG", "LOC"}, method  # DATE ignored, MISC dropped
-        if method != "tt-model-transfer":
+        if method == "tt-ensemble-awesome":  # probabilities, not entities, cross the alignment
+            assert m["target_words_unaligned"] >= 0 and m["forward_translation"]["computed"] == 0
+        elif method != "tt-model-transfer":
             english = m["markers"]["source_entities"] if "markers" in m else m["source_entities"]
             assert english > 0, method  # tgt2tgt: the random back-translation keeps no marker (next test)
             # the forward translation and English NER were computed once and reused by every later method

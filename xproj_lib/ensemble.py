@@ -1,4 +1,5 @@
-"""Probability-averaging ensembles of word taggers (e.g. translate-train + translate-test, Ebing & Glavaš 2025).
+"""Probability-averaging ensembles of word taggers (e.g. translate-train + translate-test, Ebing & Glavaš 2025),
+and the translate-test member: source-word probabilities projected onto the target words over an alignment.
 
 Members may order their labels differently: columns are aligned by name onto the union label set
 (``O`` first, then ``B-X``, ``I-X`` per type, types sorted); a label a member lacks has
@@ -44,6 +45,37 @@ def one_hot_proba(tag_lists: Sequence[Sequence[str]], labels: Sequence[str]) -> 
         probs[np.arange(len(tags)), [index[t] for t in tags]] = 1.0
         out.append(probs)
     return out
+
+
+def project_proba(src_probs: np.ndarray, links: Sequence[tuple[int, int]], fallback: np.ndarray,
+                  labels: Sequence[str]) -> tuple[np.ndarray, int]:
+    """Source-word label probabilities carried onto the target words over alignment ``links`` ``(src, tgt)``
+    (translate-test's member of Ebing & Glavaš's ensemble): a target word gets the mean of its aligned source
+    words' rows; where a source word is also aligned to the previous target word, its entity continues there
+    (its ``B-X`` mass moves to ``I-X``). Unaligned target words take their row of ``fallback`` (the other
+    member's probabilities, so that member alone decides them). Returns the ``n_tgt × labels`` array and the
+    number of unaligned target words."""
+    src_probs, out = np.asarray(src_probs, np.float64), np.array(fallback, np.float64)
+    if src_probs.ndim != 2 or src_probs.shape[1] != len(labels) or out.shape[1:] != (len(labels),):
+        raise ValueError(f"probabilities of shapes {src_probs.shape} and {out.shape} do not fit {len(labels)} labels")
+    to_inside = np.arange(len(labels))
+    for j, lab in enumerate(labels):
+        if lab.startswith("B-") and f"I-{lab[2:]}" in labels:
+            to_inside[j] = list(labels).index(f"I-{lab[2:]}")
+    aligned: dict[int, list[int]] = {}
+    for i, j in links:
+        if not (0 <= i < len(src_probs) and 0 <= j < len(out)):
+            raise ValueError(f"link {(i, j)} outside {len(src_probs)} source and {len(out)} target words")
+        aligned.setdefault(j, []).append(i)
+    for j, sources in aligned.items():
+        rows = np.zeros(len(labels))
+        for i in sources:
+            if i in aligned.get(j - 1, ()):  # the same source word on the previous target word: continue it
+                np.add.at(rows, to_inside, src_probs[i])
+            else:
+                rows += src_probs[i]
+        out[j] = rows / len(sources)
+    return out.astype(np.float32), len(out) - len(aligned)
 
 
 def _weights(weights: Sequence[float] | None, n: int) -> np.ndarray:

@@ -449,6 +449,17 @@ def translate_test_human_findings(table: pd.DataFrame) -> str:
                      f"{paired['lang'].nunique()} languages; other sentences and MT, XLM-R-large tagger): human "
                      f"translation with the offline models is {gap.mean():+.3f} F1 on average (higher in "
                      f"{int((gap > 0).sum())}, lower in {int((gap < 0).sum())}).")
+    ensembles = table[table["kind"] == "ensemble"]
+    if len(ensembles):  # each against model transfer and translate-test align-src with the same aligner
+        single = proj.set_index(["lang", "aligner"]).query("method.str.startswith('tt-align-src-')")["f1"]
+        pairs = ensembles.assign(mt=ensembles["lang"].map(mt),
+                                 tt=[single.get((l, a), np.nan) for l, a in zip(ensembles.lang, ensembles.aligner)])
+        lines.append(f"- Translate-test + model transfer ensemble (word probabilities averaged; {len(pairs)} runs, "
+                     f"{pairs['aligner'].nunique()} aligners): mean F1 {pairs['f1'].mean():.3f}, "
+                     f"{(pairs['f1'] - pairs['mt']).mean():+.3f} over model transfer (above it in "
+                     f"{int((pairs['f1'] > pairs['mt']).sum())} of {len(pairs)}) and "
+                     f"{(pairs['f1'] - pairs['tt']).mean():+.3f} over translate-test align-src with the same aligner "
+                     f"(above it in {int((pairs['f1'] > pairs['tt']).sum())} of {int(pairs['tt'].notna().sum())}).")
     return "\n".join(lines)
 
 

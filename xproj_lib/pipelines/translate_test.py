@@ -6,7 +6,9 @@ English NER model; for ``direction: tgt2tgt`` the English words and entities are
 the target language with EasyProject markers. The entities are then projected onto the gold target
 tokens over a word alignment (source side ↔ gold target tokens), mapped to the dataset's label set
 (MISC is kept through projection and dropped here) and scored with seqeval (DATE ignored on
-MasakhaNER2). ``kind: model_transfer`` runs the same NER model on the gold target tokens instead.
+MasakhaNER2). ``kind: model_transfer`` runs the same NER model on the gold target tokens instead;
+``kind: ensemble`` averages the two (Ebing & Glavaš 2025): the English word probabilities carried onto the
+target words over the alignment, and model transfer's on the target words, decoded by constrained Viterbi.
 
 Projections (a method's ``projection`` block): ``heuristic`` and ``candidates`` (``ngram`` = the
 paper's "dummy", ``ner`` = NER-model spans on the target tokens; greedy or ILP) as in
@@ -34,6 +36,7 @@ from ..cache import cached_json
 from ..datasets import get_dataset, load_ner
 from ..display import Example
 from ..easyproject import EasyProject
+from ..ensemble import ensemble_proba, project_proba, viterbi_iob2
 from ..human_translation import HumanTranslator, is_human
 from ..evaluate import evaluate
 from ..ner import TransformersTagger
@@ -187,6 +190,33 @@ def project(cfg: dict[str, Any], tokens: list[list[str]], timer: Timer
     return projected, stats, examples
 
 
+def ensemble(cfg: dict[str, Any], tokens: list[list[str]], timer: Timer) -> tuple[list[list[str]], dict[str, Any]]:
+    """Translate-test + model transfer: the English tagger's probabilities on the translation, projected onto the
+    gold target words (:func:`~xproj_lib.ensemble.project_proba`; unaligned words keep model transfer's), averaged
+    with the same tagger's probabilities on the target words (``weights``: [translate-test, model transfer])."""
+    method, models = cfg["method_params"], cfg["models"]
+    src_words, _, stats = english_side(cfg, tokens, timer)
+    with timer("source_ner"):
+        src = tag(models["ner"], src_words, "proba", models)
+    with timer("align"):
+        alignments = make_aligner(method["aligner"], models).align(list(zip(src_words, tokens)))
+    with timer("target_ner"):
+        tgt = tag(models["ner"], tokens, "proba", models)
+    labels = list(tgt["labels"])
+    if list(src["labels"]) != labels:
+        raise ValueError(f"the English and target taggers' labels differ: {src['labels']} vs {labels}")
+    with timer("project"):
+        shape = (-1, len(labels))
+        mt = [np.asarray(p, np.float32).reshape(shape) for p in tgt["probs"]]
+        projected, unaligned = zip(*(project_proba(np.asarray(p).reshape(shape), a.links, m, labels)
+                                     for p, a, m in zip(src["probs"], alignments, mt)))
+        union, averaged = ensemble_proba([(labels, list(projected)), (labels, mt)], method.get("weights"))
+        tags = [viterbi_iob2(p, union) for p in averaged]
+    stats.update(target_words_unaligned=int(sum(unaligned)),
+                 words_past_encoder_limit=sum(a.dropped_src + a.dropped_tgt for a in alignments))
+    return tags, stats
+
+
 def run(cell) -> CellOutcome:  # noqa: ANN001 - a study.Cell
     """Run one (dataset, language, method) cell of the translate-test protocol."""
     cfg = cell.config
@@ -209,6 +239,8 @@ def run(cell) -> CellOutcome:  # noqa: ANN001 - a study.Cell
         examples: list[Example] = []
     elif method["kind"] == "projection":
         raw, stats, examples = project(cfg, tokens, timer)
+    elif method["kind"] == "ensemble":
+        (raw, stats), examples = ensemble(cfg, tokens, timer), []
     else:
         raise ValueError(f"the translate_test pipeline cannot run methods of kind {method['kind']!r}")
     predicted, n_relabelled = to_dataset_labels(cfg["dataset"], raw)
@@ -218,6 +250,8 @@ def run(cell) -> CellOutcome:  # noqa: ANN001 - a study.Cell
         ex.pred_tags, ex.gold_tags = pred, sentence.tags
     notes = ("translate-test: gold target → " + ("MAFAND human translation" if human else "NLLB") + " → English NER"
              + (" → EasyProject back-translation" if method.get("direction") == "tgt2tgt" else "")
+             + ("; averaged with model transfer's word probabilities on the target sentence"
+                if method["kind"] == "ensemble" else "")
              + "; classes outside the dataset's label set (MISC) are dropped after projection"
              + (f"; scored on the {coverage['test_sentences_translated']} of {coverage['test_sentences_total']} "
                 f"test sentences with a human translation ({coverage['test_sentences_without_translation']} "
