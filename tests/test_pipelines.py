@@ -1,6 +1,8 @@
 """Pipeline wiring on the smoke profile (no notebooks): every smoke cell runs and yields a valid record."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from xproj_lib.pipelines import run_cell
@@ -19,6 +21,8 @@ def test_every_smoke_cell_runs(cell):
     assert 0.0 <= rec.metrics["f1"] <= 1.0
     assert rec.metrics["n_sentences"] == cell.config["limit"]
     assert rec.timings and all(v >= 0 for v in rec.timings.values())
+    if cell.config["pipeline"] == "transfer" and cell.config["method_params"]["kind"] != "supervised":
+        assert re.fullmatch(r"[0-9a-f]{16}", rec.metrics["source_model_weights"]), "cells say which weights they used"
     if cell.config["method_params"]["kind"] == "projection":
         assert outcome.examples, "projection cells show examples"
         assert all(len(ex.pred_tags) == len(ex.tgt_tokens) for ex in outcome.examples)

@@ -120,6 +120,7 @@ def test_mt_translate_train_methods_run_end_to_end_on_tiny_models() -> None:
     records = run_all(cells)
     for method, rec in records.items():
         assert rec.status == "ok" and rec.metrics["n_sentences"] == 6 and 0.0 <= rec.metrics["f1"] <= 1.0, method
+    assert len({rec.metrics["source_model_weights"] for rec in records.values()}) == 1  # one source model for all
     tt = records["translate-train-simalign"]
     assert "machine-translated by tiny-nllb" in tt.notes and "gold English labels" in tt.notes
     # gold CoNLL entities (MISC included) went in; the projected data keeps only MasakhaNER2 labels

@@ -203,3 +203,19 @@ def source_tagger(models: dict[str, Any]) -> tuple[WordTagger, dict[str, Any]]:
     dev = load_ner(**spec["dev"])
     with FileLock(str(cache_dir("locks") / f"source-ner-{content_key(spec)[:16]}.lock")):
         return train_named_tagger(spec["tagger"], models, train, dev, spec.get("seed", 0))
+
+
+def source_model_weights(models: dict[str, Any]) -> str:
+    """A digest of the source model's weight files (first 16 hex digits of SHA-256), kept in the records of the
+    cells that use it. Its cache key names its data and settings, not its weights, and CPUs of different kinds
+    train different weights under one key (here ``aee7a546e57d1435`` and ``dc6bb624573abe77``), so cells compare
+    only where they start from the same weights."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    model_dir = Path(source_tagger(models)[1]["model_dir"])
+    for path in sorted(model_dir.glob("*.safetensors")) or sorted(model_dir.glob("*.bin")):
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 22), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16]

@@ -50,6 +50,7 @@ from .components import (
     make_aligner,
     make_projector,
     make_translator,
+    source_model_weights,
     source_tagger,
     train_named_tagger,
 )
@@ -276,23 +277,7 @@ def label_free_checks(cell, tagger: Any, stats: dict[str, Any]) -> dict[str, Any
     dev = load_ner(**models["source_ner"]["dev"])
     english = evaluate([s.tags for s in dev], tagger.predict([s.tokens for s in dev]), ENGLISH_DEV_IGNORE)
     return {"language_probe": probe, "english_dev_f1": english["f1"],
-            "english_dev": {k: english[k] for k in ("precision", "recall", "f1", "n_sentences")},
-            "source_model_weights": weights_digest(source_tagger(models)[1]["model_dir"])}
-
-
-def weights_digest(model_dir: str) -> str:
-    """A digest of a model folder's weight files. The source model's cache key names its data and settings, not
-    its weights: trained on another machine, the same key held other weights (dev F1 0.8923 here, 0.8899 in the
-    committed records), so cells compare only where they start from the same weights."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    files = sorted(Path(model_dir).glob("*.safetensors")) or sorted(Path(model_dir).glob("*.bin"))
-    for path in files:
-        with path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 22), b""):
-                digest.update(block)
-    return digest.hexdigest()[:16]
+            "english_dev": {k: english[k] for k in ("precision", "recall", "f1", "n_sentences")}}
 
 
 def run(cell) -> CellOutcome:  # noqa: ANN001 - a study.Cell
@@ -312,4 +297,6 @@ def run(cell) -> CellOutcome:  # noqa: ANN001 - a study.Cell
         with timer("probe"):
             stats.update(label_free_checks(cell, tagger, stats))
     metrics.update(stats, predicted_tags_outside_label_set=n_relabelled)
+    if cfg["method_params"]["kind"] != "supervised":  # every other method starts from, or labels with, the source model
+        metrics["source_model_weights"] = source_model_weights(cfg["models"])
     return CellOutcome(record_for(cell, metrics, timer, notes), pick_examples(examples))

@@ -47,7 +47,7 @@ from ..types import Span
 from ..words import detokenize, split_words
 from .base import CellOutcome, Timer, pick_examples, record_for, to_dataset_labels
 from .components import (ENGLISH, SOURCE_MODEL, Projector, make_aligner, make_projector, make_translator,
-                         model_path, source_tagger)
+                         model_path, source_model_weights, source_tagger)
 
 
 
@@ -246,6 +246,8 @@ def run(cell) -> CellOutcome:  # noqa: ANN001 - a study.Cell
     predicted, n_relabelled = to_dataset_labels(cfg["dataset"], raw)
     metrics = evaluate([s.tags for s in gold], predicted, get_dataset(cfg["dataset"]).ignore_labels)
     metrics.update(stats, tags_outside_label_set=n_relabelled, **coverage)
+    if cfg["models"]["ner"]["model"] == SOURCE_MODEL:  # the English tagger is the profile's trained source model
+        metrics["source_model_weights"] = source_model_weights(cfg["models"])
     for ex, pred, sentence in zip(examples, predicted, gold):
         ex.pred_tags, ex.gold_tags = pred, sentence.tags
     notes = ("translate-test: gold target → " + ("MAFAND human translation" if human else "NLLB") + " → English NER"
