@@ -101,3 +101,16 @@ def test_findings_count_the_cells_left_from_the_plan(tmp_path) -> None:
         assert stage2.set_index("group").loc[family, "cells"] == n_other * len(grid["seeds"])
     text = sweep_findings(tmp_path)
     assert "No sweep setting has a probed record yet" in text and "**Stage 1 left:**" in text
+
+
+def test_selection_counts_only_cells_on_the_common_source_model_weights() -> None:
+    grid = {"families": {"adv-only": {"reference": "continued-e5"}}, "languages": ["a"], "seeds": [0, 1],
+            "selection": {"tolerance": 0.01}}
+    table = _table([
+        ("a", "reference", "continued-e5", 0.0, 0, 0.90, 0.95, 0.5), ("a", "reference", "continued-e5", 0.0, 1, 0.90, 0.95, 0.5),
+        ("a", "adv-only", "l0.1", 0.1, 0, 0.90, 0.90, 0.4), ("a", "adv-only", "l0.1", 0.1, 1, 0.90, 0.92, 0.4),
+        ("a", "adv-only", "l1", 1.0, 0, 0.90, 0.50, 0.2),  # lowest probe, but trained from other source weights
+    ]).assign(source_model_weights=["w1", "w1", "w1", "w1", "w2"])
+    chosen = select_settings(table, grid).set_index("setting")
+    assert "l1" not in chosen.index and chosen.loc["l0.1", "selected"] and chosen.loc["l0.1", "complete"]
+    assert chosen.loc["l0.1", "n_cells"] == 2

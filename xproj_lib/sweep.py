@@ -173,8 +173,9 @@ def _train_disc_accuracy(record: Any) -> float:
 
 
 def sweep_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Setting × language: F1 mean ± sd over seeds, English dev F1 and probe accuracy (means), seeds."""
-    keys = ["family", "method", "setting", "lambda", "discriminator", "k", "layer", "lang"]
+    """Setting × language × source-model weights: F1 mean ± sd over seeds, English dev F1 and probe accuracy
+    (means), seeds."""
+    keys = ["family", "method", "setting", "lambda", "discriminator", "k", "layer", "lang", "source_model_weights"]
     grouped = table.groupby(keys, dropna=False, sort=False)
     return grouped.agg(n_seeds=("f1", "size"), f1=("f1", "mean"), f1_sd=("f1", "std"),
                        english_dev_f1=("english_dev_f1", "mean"), probe_accuracy=("probe_accuracy", "mean")).round(4)
@@ -190,6 +191,9 @@ def select_settings(table: pd.DataFrame, grid: dict[str, Any]) -> pd.DataFrame:
     the setting has every stage-1 cell; a choice among incomplete settings is provisional."""
     rule = grid["selection"]
     langs, seeds = set(grid["languages"]), set(grid["seeds"])
+    if "source_model_weights" in table:  # one source model: probed cells on other weights neither select nor count
+        common = _common_weights(table.loc[table["probe_accuracy"].notna(), "source_model_weights"])
+        table = table[table["source_model_weights"] == common] if common else table
     stage = table[table["lang"].isin(langs)]
     refs = stage[stage["family"] == "reference"]
     rows = []
@@ -230,7 +234,8 @@ def sweep_gains(results_dir: Path, params_dir: Path | str | None = None) -> tupl
     from .typology import table_path
 
     records = latest_records(read_records(results_dir / "records"))
-    weights = _common_weights(records)
+    weights = _common_weights(pd.Series([r.metrics.get("source_model_weights") for r in records
+                                         if r.status == "ok" and r.metrics.get("language_probe")]))
     runs = records_frame([r for r in records if r.metrics.get("source_model_weights") == weights])
     if runs.empty:
         return pd.DataFrame(), pd.DataFrame()
@@ -249,16 +254,16 @@ def sweep_gains(results_dir: Path, params_dir: Path | str | None = None) -> tupl
     return gains, gains_summary(gains, pd.Series({code: distance.get(i, np.nan) for code, i in iso.items()}))
 
 
-def _common_weights(records: list[Any]) -> str | None:
-    """The source-model weights most of the probed records start from: the sweep pairs only records built on
-    them (the same cache key held other weights on another machine), and leaves the others out, logged."""
-    seen = pd.Series([r.metrics.get("source_model_weights") for r in records if r.status == "ok"
-                      and r.metrics.get("language_probe")]).dropna()
+def _common_weights(probed: pd.Series) -> str | None:
+    """The source-model weights most of the probed records start from (``probed``: their weights): the sweep
+    selects and pairs only records built on them (the same cache key holds other weights on another kind of CPU),
+    and leaves the others out, logged."""
+    seen = probed.dropna()
     if seen.empty:
         return None
     common = seen.value_counts().index[0]
     if (seen != common).any():
-        log.warning("sweep gains: %d probed records start from other source-model weights than %s; left out",
+        log.warning("sweep: %d probed records start from other source-model weights than %s; left out",
                     int((seen != common).sum()), common)
     return common
 
