@@ -280,3 +280,24 @@ def test_notebook_path_is_relative_inside_the_repository_and_absolute_outside(tm
     """Rendered notebooks must not record the machine's folders for paths inside the repository."""
     assert study.notebook_path(REPO / "params") == "params"
     assert study.notebook_path(tmp_path) == str(tmp_path.resolve())
+
+
+def test_a_profile_pinned_to_other_source_model_weights_is_refused(tmp_path: Path):
+    from xproj_lib.pipelines.components import source_model_weights
+
+    params = tmp_path / "params"
+    shutil.copytree(REPO / "params", params)
+    smoke = params / "profiles" / "smoke.yaml"
+    text = smoke.read_text()
+    smoke.write_text(text + "\nsource_model_weights: '0000000000000000'\n")
+    cells = expand_cells("smoke", datasets=["masakhaner2"], methods=["model-transfer"], params_dir=params)
+    with pytest.raises(RuntimeError, match=r"weights 0000000000000000, and this machine trains [0-9a-f]{16}"):
+        study.check_source_weights(cells, params)
+    here = source_model_weights(study.load_profile("smoke", params).models)
+    smoke.write_text(text + f"\nsource_model_weights: '{here}'\n")
+    study.check_source_weights(cells, params)  # the weights this machine trains: no objection
+    smoke.write_text(text)
+    assert study.load_profile("smoke", params).source_model_weights is None
+    unpinned = expand_cells("smoke", datasets=["masakhaner2"], methods=["model-transfer"], params_dir=params)
+    assert [c.hash for c in unpinned] == [c.hash for c in cells], "the pin is no part of a cell's configuration"
+    study.check_source_weights(unpinned, params)

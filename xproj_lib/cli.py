@@ -37,10 +37,13 @@ def _study_run(args: argparse.Namespace) -> int:
     if not cells:
         print("no cells match the selection", file=sys.stderr)
         return 2
-    results = run_study(cells, args.results_dir, workers=args.workers or default_workers(), force=args.force,
-                        executor=args.executor, cluster=args.cluster, params_dir=args.params_dir,
-                        slurm=slurm_parameters(args),
-                        time_limit_minutes=args.time_limit)
+    try:
+        results = run_study(cells, args.results_dir, workers=args.workers or default_workers(), force=args.force,
+                            executor=args.executor, cluster=args.cluster, params_dir=args.params_dir,
+                            slurm=slurm_parameters(args), time_limit_minutes=args.time_limit)
+    except RuntimeError as exc:  # check_source_weights: the machine cannot run this profile's cells
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(summarize(results))
     return 1 if any(r.status == "failed" for r in results) else 0
 

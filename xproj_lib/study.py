@@ -60,6 +60,9 @@ class Profile(BaseModel):
     datasets: dict[str, DatasetPlan]
     resources: dict[str, Any] = Field(default_factory=dict, description="SLURM resources per cell: default and "
                                       "methods.<name> blocks of cpus, mem_gb, time_min, gpus (cell_resources)")
+    source_model_weights: str | None = Field(None, description="the source-model weights (digest) the profile's "
+                                             "records start from; a run on a machine that trains others is refused "
+                                             "(check_source_weights)")
 
 
 def _read_yaml(path: Path) -> Any:
@@ -394,6 +397,24 @@ def _settle_done(done: list[Cell], results_dir: Path) -> list[Cell]:
     return broken
 
 
+def check_source_weights(cells: list[Cell], params_dir: Path | str | None = None) -> None:
+    """Refuse to run cells of a profile that pins ``source_model_weights`` on a machine whose source model (trained
+    here, or loaded from the cache) has other weights: its cells would not compare with the profile's records."""
+    from .pipelines.components import source_model_weights
+
+    for name in sorted({c.profile for c in cells}):
+        profile = load_profile(name, params_dir)
+        if profile.source_model_weights is None:
+            continue
+        here = source_model_weights(profile.models)
+        if here != profile.source_model_weights:
+            raise RuntimeError(
+                f"profile {name!r}: its records start from source-model weights {profile.source_model_weights}, and "
+                f"this machine trains {here} under the same cache key (another kind of CPU); cells run here would "
+                "not compare with them. Run this profile on a machine that trains those weights (README, "
+                "Reproducibility), or start it anew with source_model_weights changed in its profile file.")
+
+
 def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: bool = False,
               executor: Literal["pool", "submitit"] = "pool", cluster: str | None = None,
               slurm: dict[str, Any] | None = None, params_dir: Path | str | None = None,
@@ -416,6 +437,7 @@ def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: 
     log.info("%d cells: %d to run, %d already done", len(cells), len(todo), len(results))
     if not todo:
         return results
+    check_source_weights(todo, params_dir)
     calls = [(deadline, expected_s.get(c.key, 0.0), c, results_dir, params_dir, data_dir) for c in todo]
     if executor == "submitit":
         results += _run_submitit(calls, results_dir, cluster, slurm or {}, params_dir)
