@@ -121,6 +121,11 @@ def test_progress_counts_done_cells_and_estimates_the_rest_from_their_times(tmp_
     # a selection with no done cell of its own falls back on every record of the method (here hau's and yor's)
     ibo = progress([c for c in cells if c.language == "ibo"], tmp_path).set_index(["method", "seed"])
     assert ibo.loc[("adversarial-e5", "0"), "todo_minutes"] == 7.0 and (ibo.done == 0).all()
+    # a method with no record anywhere takes the median of every done cell of the selection (here 1, 3, 10, 4 min)
+    unseen = [c for c in expand_cells("offline-seeds", datasets=["masakhaner2"], languages=["hau"],
+                                      methods=["continued-e5"]) if c.seed == 0]
+    table = progress(cells + unseen, tmp_path).set_index(["method", "seed"])
+    assert table.loc[("continued-e5", "0"), "todo_minutes"] == 3.5
     no_estimate = progress(cells, tmp_path / "empty")
     assert no_estimate.todo_minutes.isna().all() and (no_estimate.done == 0).all()
 

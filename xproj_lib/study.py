@@ -286,7 +286,8 @@ def _cell_times(cells: list[Cell], results_dir: Path) -> "pd.DataFrame":
 def _expected_minutes(frame: "pd.DataFrame", results_dir: Path) -> "pd.Series":
     """Each cell's (row's) expected minutes: the median recorded time of its method's done cells in its language
     (other seeds), else in every language of ``frame``, else of every ``ok`` record of its dataset and method
-    under ``results_dir`` (e.g. when the selection's records were all removed), else NaN."""
+    under ``results_dir`` (e.g. when the selection's records were all removed), else of every done cell of
+    ``frame`` (a method not run yet), else NaN."""
     import pandas as pd
 
     done = frame[frame.done]
@@ -296,7 +297,8 @@ def _expected_minutes(frame: "pd.DataFrame", results_dir: Path) -> "pd.Series":
                              for r in read_records(results_dir / "records") if r.status == "ok"],
                             columns=["dataset", "method", "minutes"])
     by_dataset = recorded.groupby(["dataset", "method"]).minutes.median()
-    return pd.Series([by_language.get((m, lang), by_method.get(m, by_dataset.get((d, m), float("nan"))))
+    any_done = done.minutes.median() if len(done) else float("nan")
+    return pd.Series([by_language.get((m, lang), by_method.get(m, by_dataset.get((d, m), any_done)))
                       for d, m, lang in zip(frame.dataset, frame.method, frame.language)],
                      index=frame.index, dtype=float)
 
@@ -422,7 +424,7 @@ def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: 
     """Execute every cell that is not done yet; return one result per cell (skipped ones included).
 
     With ``time_limit_minutes``, a cell starts only if it is expected to end within that time from now (by
-    :func:`_expected_minutes`; 0 for a method with no done cell): cells already running finish, the others are ``deferred`` and left for the next
+    :func:`_expected_minutes`; 0 where nothing has run yet): cells already running finish, the others are ``deferred`` and left for the next
     run, so a run under a wall-clock limit wastes no half-trained model.
     """
     deadline = None if time_limit_minutes is None else time.time() + 60 * time_limit_minutes
