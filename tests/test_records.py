@@ -1,6 +1,7 @@
 import pytest
 
-from xproj_lib.records import ResultRecord, config_hash, read_records, records_frame, write_record
+from xproj_lib.records import (ResultRecord, config_hash, package_versions, read_records, records_frame,
+                               write_record)
 
 
 def test_round_trip_and_frame(tmp_path):
@@ -50,3 +51,11 @@ def test_atomic_write_gives_the_umask_mode_not_mkstemps_0600(tmp_path):
         os.umask(old)
     assert target.read_text() == "<p>hi</p>"
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+def test_records_name_the_cpu_kernels_torch_dispatched_to():
+    import torch
+
+    versions = package_versions()
+    assert versions["torch"] == torch.__version__
+    assert versions["cpu_capability"] == torch.backends.cpu.get_cpu_capability() != ""

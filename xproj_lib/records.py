@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as _dt
 import importlib.metadata
 import platform
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,13 +22,18 @@ TRACKED_PACKAGES = ("xproj", "torch", "transformers", "seqeval", "numpy", "pulp"
 
 
 def package_versions() -> dict[str, str]:
-    """Versions of the packages that determine a result (missing ones are reported as 'absent')."""
+    """Versions of the packages that determine a result (missing ones are reported as 'absent'), and, where the
+    cell ran torch, the instruction set its CPU kernels dispatched to (``cpu_capability``: AVX2, AVX512, ...):
+    float32 training differs with it, so the same cache key trains other weights on another kind of CPU."""
     versions = {"python": platform.python_version()}
     for name in TRACKED_PACKAGES:
         try:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             versions[name] = "absent"
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        versions["cpu_capability"] = torch.backends.cpu.get_cpu_capability()
     return versions
 
 
