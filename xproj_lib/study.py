@@ -297,7 +297,7 @@ def _expected_minutes(frame: "pd.DataFrame", results_dir: Path) -> "pd.Series":
                              for r in read_records(results_dir / "records") if r.status == "ok"],
                             columns=["dataset", "method", "minutes"])
     by_dataset = recorded.groupby(["dataset", "method"]).minutes.median()
-    any_done = done.minutes.median() if len(done) else float("nan")
+    any_done = done.minutes.median()  # NaN where nothing is done
     return pd.Series([by_language.get((m, lang), by_method.get(m, by_dataset.get((d, m), any_done)))
                       for d, m, lang in zip(frame.dataset, frame.method, frame.language)],
                      index=frame.index, dtype=float)
