@@ -15,7 +15,7 @@ import pytest
 
 from xproj_lib.records import ResultRecord, read_records, write_record
 from xproj_lib import study
-from xproj_lib.study import (REPO, CellResult, execute_cell_by, expand_cells, load_method, make_cell, progress,
+from xproj_lib.study import (REPO, Cell, CellResult, execute_cell_by, expand_cells, load_method, make_cell, progress,
                              run_study, schedule, summarize)
 
 CELLS = ["--datasets", "europarl_ner", "--methods", "heuristic-eflomal", "ngram-greedy-simalign"]
@@ -130,13 +130,36 @@ def test_progress_counts_done_cells_and_estimates_the_rest_from_their_times(tmp_
     assert no_estimate.todo_minutes.isna().all() and (no_estimate.done == 0).all()
 
 
-def test_a_cell_expected_to_end_after_the_deadline_is_deferred_unrun(monkeypatch: pytest.MonkeyPatch):
+def _record_minutes(cell: Cell, results_dir: Path, minutes: float) -> None:
+    write_record(ResultRecord(dataset=cell.dataset, language=cell.language, method=cell.method, config=cell.config,
+                              config_hash=cell.hash, seed=cell.seed, timings={"train": 60 * minutes}),
+                 results_dir / "records")
+
+
+def test_a_cell_expected_to_end_after_the_deadline_is_deferred_unrun(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch):
     ran = []
     monkeypatch.setattr(study, "execute_cell", lambda cell, *args: ran.append(cell) or CellResult(cell.key, "ok"))
-    cell = make_cell("smoke", "europarl_ner", "de", "heuristic-eflomal")
-    assert execute_cell_by(time.time() + 60, 120.0, cell, Path("unused")).status == "deferred" and not ran
-    assert execute_cell_by(time.time() + 60, 30.0, cell, Path("unused")).status == "ok" and ran == [cell]
-    assert execute_cell_by(None, 1e9, cell, Path("unused")).status == "ok"
+    cells = expand_cells("offline-seeds", datasets=["masakhaner2"], languages=["hau"], methods=["adversarial-e5"])
+    first, second = sorted(cells, key=lambda c: c.seed)[:2]
+    assert execute_cell_by(time.time() + 60, cells, second, tmp_path).status == "ok"  # nothing known: 0 minutes
+    _record_minutes(first, tmp_path, 2.0)
+    assert execute_cell_by(time.time() + 60, cells, second, tmp_path).status == "deferred"
+    assert execute_cell_by(time.time() + 180, cells, second, tmp_path).status == "ok"
+    assert execute_cell_by(None, cells, second, tmp_path).status == "ok" and ran == [second] * 3
+
+
+def test_time_limit_learns_a_new_methods_time_from_its_first_cell(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch):
+    cells = expand_cells("offline-seeds", datasets=["masakhaner2"], languages=["hau"], methods=["adversarial-e5"])
+
+    def ten_minutes(cell: Cell, results_dir: Path, *args: object) -> CellResult:
+        _record_minutes(cell, results_dir, 10.0)
+        return CellResult(cell.key, "ok")
+
+    monkeypatch.setattr(study, "execute_cell", ten_minutes)  # the forked worker inherits it
+    status = {r.key: r.status for r in run_study(cells, tmp_path, workers=1, time_limit_minutes=5)}
+    assert sorted(status.values()) == ["deferred", "deferred", "ok"]  # the 10 minutes of seed 0 defer seeds 1-2
 
 
 def test_time_limit_defers_the_cells_whose_recorded_times_do_not_fit(tmp_path: Path,
@@ -146,10 +169,7 @@ def test_time_limit_defers_the_cells_whose_recorded_times_do_not_fit(tmp_path: P
     minutes = {("hau", "adversarial-e5"): 10.0, ("yor", "adversarial-e5"): 2.0, ("hau", "ensemble-mt-tt"): 1.0}
     for cell in cells:
         if cell.seed == 0 and (cell.language, cell.method) in minutes:
-            write_record(ResultRecord(dataset=cell.dataset, language=cell.language, method=cell.method,
-                                      config=cell.config, config_hash=cell.hash, seed=0,
-                                      timings={"train": 60 * minutes[cell.language, cell.method]}),
-                         tmp_path / "records")
+            _record_minutes(cell, tmp_path, minutes[cell.language, cell.method])
     # the pool forks its workers, which inherit this stand-in for the notebook run
     monkeypatch.setattr(study, "execute_cell", lambda cell, *args: CellResult(cell.key, "ok"))
     status = {r.key: r.status for r in run_study(cells, tmp_path, workers=1, time_limit_minutes=5)}

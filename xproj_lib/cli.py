@@ -113,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="submitit's job scripts and logs (default: $XPROJ_CACHE_DIR/submitit, outside results/)")
     run.add_argument("--time-limit", type=float, default=None, metavar="MINUTES",
                      help="start only cells expected to end within MINUTES from now, by the recorded times of "
-                          "their method's done cells (same language first); the others are deferred to the next run")
+                          "their method's done cells (same language first; read as each cell starts); the others are "
+                          "deferred to the next run")
     run.set_defaults(func=_study_run)
 
     status = study.add_parser("status", help="cells done and to do per method and seed, with a time estimate")

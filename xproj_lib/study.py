@@ -352,12 +352,17 @@ def execute_cell(cell: Cell, results_dir: Path, params_dir: Path | str | None = 
     return CellResult(cell.key, "failed" if error else "ok", error, str(out_nb))
 
 
-def execute_cell_by(deadline: float | None, expected_s: float, cell: Cell, results_dir: Path,
+def execute_cell_by(deadline: float | None, selection: list[Cell], cell: Cell, results_dir: Path,
                     params_dir: Path | str | None = None, data_dir: Path | str | None = None) -> CellResult:
-    """Execute the cell now unless, by its expected seconds, it would end after ``deadline`` (a ``time.time()``
-    value; None: no limit). A deferred cell writes nothing, so the next run takes it up."""
-    if deadline is not None and time.time() + expected_s > deadline:
-        return CellResult(cell.key, "deferred")
+    """Execute the cell now unless it is expected to end after ``deadline`` (a ``time.time()`` value; None: no
+    limit). Its expected time (:func:`_expected_minutes` over ``selection``, the run's cells; 0 where nothing is
+    known) is read when the cell is about to start, so it counts the cells this run has finished, e.g. a new
+    method's first seed. A deferred cell writes nothing, so the next run takes it up."""
+    if deadline is not None:
+        frame = _cell_times(selection, results_dir)
+        expected = _expected_minutes(frame, results_dir)[frame.key == cell.key].fillna(0.0).iloc[0]
+        if time.time() + 60 * expected > deadline:
+            return CellResult(cell.key, "deferred")
     return execute_cell(cell, results_dir, params_dir, data_dir)
 
 
@@ -424,14 +429,10 @@ def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: 
     """Execute every cell that is not done yet; return one result per cell (skipped ones included).
 
     With ``time_limit_minutes``, a cell starts only if it is expected to end within that time from now (by
-    :func:`_expected_minutes`; 0 where nothing has run yet): cells already running finish, the others are ``deferred`` and left for the next
+    :func:`execute_cell_by`, as it is about to start): cells already running finish, the others are ``deferred`` and left for the next
     run, so a run under a wall-clock limit wastes no half-trained model.
     """
     deadline = None if time_limit_minutes is None else time.time() + 60 * time_limit_minutes
-    expected_s: dict[str, float] = {}
-    if deadline is not None:
-        frame = _cell_times(cells, results_dir)
-        expected_s = dict(zip(frame.key, 60 * _expected_minutes(frame, results_dir).fillna(0.0)))
     done = [] if force else [c for c in cells if is_done(c, results_dir)]
     done = [c for c in done if c not in _settle_done(done, results_dir)]
     results = [CellResult(c.key, "skipped") for c in done]
@@ -440,7 +441,7 @@ def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: 
     if not todo:
         return results
     check_source_weights(todo, params_dir)
-    calls = [(deadline, expected_s.get(c.key, 0.0), c, results_dir, params_dir, data_dir) for c in todo]
+    calls = [(deadline, cells, c, results_dir, params_dir, data_dir) for c in todo]
     if executor == "submitit":
         results += _run_submitit(calls, results_dir, cluster, slurm or {}, params_dir)
         return results
