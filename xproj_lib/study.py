@@ -421,8 +421,8 @@ def check_source_weights(cells: list[Cell], params_dir: Path | str | None = None
                 "not compare with them. Run this profile on a machine that trains those weights (README, "
                 "Reproducibility; an AVX-512 AMD CPU may train the AVX2 AMD weights with torch held to AVX2: "
                 "ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 set and the source "
-                "model removed from the cache to train anew; an Intel CPU does not, as MKL takes other sgemm paths "
-                "there), or start it anew with source_model_weights changed in its profile file.")
+                "model removed from the cache to train anew; an Intel Xeon held so still trains other weights), or "
+                "start it anew with source_model_weights changed in its profile file.")
 
 
 def run_study(cells: list[Cell], results_dir: Path, *, workers: int = 1, force: bool = False,
